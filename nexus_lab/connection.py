@@ -1,0 +1,78 @@
+"""Clients for the lab, all sharing one connection and one quiet SDK runtime.
+
+The SDK's Rust core logs to stdout by default, which in a notebook means stray lines in whatever
+cell happens to be running. The lab's runtime forwards those logs to Python ``logging`` instead
+(logger ``nexus_lab.sdk``), so a learner sees them only if they ask for them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    Runtime,
+    TelemetryConfig,
+    TelemetryFilter,
+)
+
+SDK_LOGGER = logging.getLogger("nexus_lab.sdk")
+
+_runtime: Runtime | None = None
+
+
+def lab_runtime() -> Runtime:
+    """The process-wide SDK runtime with core logs forwarded to Python logging (made once)."""
+    global _runtime
+    if _runtime is None:
+        _runtime = Runtime(
+            telemetry=TelemetryConfig(
+                logging=LoggingConfig(
+                    filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+                    forwarding=LogForwardingConfig(logger=SDK_LOGGER),
+                ),
+                metrics=None,
+            )
+        )
+    return _runtime
+
+
+class LabConnectionError(ConnectionError):
+    """The Temporal service could not be reached or refused the credentials (one-line message)."""
+
+
+def one_line(err: BaseException) -> str:
+    """The first meaningful line of an SDK/gRPC error, without the Rust backtrace under it."""
+    text = str(err).strip() or type(err).__name__
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith(("Stack backtrace", "0:", "at ")):
+            return line[:300]
+    return text.splitlines()[0][:300]
+
+
+async def connect_client(target: str, *, namespace: str = "default", timeout: float = 10.0,
+                         **options: Any) -> Client:
+    """``Client.connect`` with the lab runtime, a bounded wait and a one-line error."""
+    try:
+        return await asyncio.wait_for(
+            Client.connect(target, namespace=namespace, runtime=lab_runtime(), **options),
+            timeout=timeout,
+        )
+    except asyncio.TimeoutError:
+        raise LabConnectionError(f"No answer from a Temporal service at {target} within {timeout:g} s.") from None
+    except Exception as err:
+        raise LabConnectionError(f"Could not connect to Temporal at {target}: {one_line(err)}") from None
+
+
+def client_for_namespace(base: Client, namespace: str) -> Client:
+    """A client bound to another namespace that reuses ``base``'s connection (no new socket)."""
+    if base.namespace == namespace:
+        return base
+    config = base.config()
+    config["namespace"] = namespace
+    return Client(**config)

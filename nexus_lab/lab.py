@@ -1,0 +1,250 @@
+"""The ``Lab``: one object a learner drives from cells, on the embedded server or a real cluster.
+
+It ties the other modules together and adds the notebook manners: every call first reports a
+background worker that crashed since the previous call, re-running any cell is harmless, and
+every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import uuid
+from datetime import timedelta
+from typing import Any, Callable, Sequence
+
+from temporalio import workflow
+from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
+
+from . import registry
+from .connection import client_for_namespace
+from .history import History, WorkflowDescription
+from .runs import DEFAULT_TIMEOUT_S, describe, fetch_history, wait_for_result
+from .server import EmbeddedServer
+from .workers import RunningWorker, WorkerPool
+
+
+class StaleWorkflowWarning(UserWarning):
+    """A workflow class was redefined in a cell after its worker started."""
+
+
+def _workflow_name_of(run_fn: Any) -> tuple[str, type | None]:
+    if isinstance(run_fn, str):
+        return run_fn, None
+    defn = workflow._Definition.from_run_fn(run_fn)
+    if defn is None:
+        raise TypeError(
+            f"{getattr(run_fn, '__qualname__', run_fn)!r} is not a workflow run method: pass "
+            "MyWorkflow.run (the method decorated with @workflow.run) or the workflow type name."
+        )
+    return defn.name, defn.cls
+
+
+class LabHandle:
+    """A workflow handle whose ``result()`` fails fast on stuck tasks; everything else is the SDK's."""
+
+    def __init__(self, lab: Lab, handle: WorkflowHandle, namespace: str, timeout: float | None):
+        self._lab, self.raw, self.namespace, self._timeout = lab, handle, namespace, timeout
+
+    @property
+    def id(self) -> str:
+        return self.raw.id
+
+    async def result(self, *, timeout: float | None | type(...) = ...) -> Any:
+        self._lab._check_workers()
+        return await wait_for_result(self.raw, timeout=self._timeout if timeout is ... else timeout)
+
+    async def history(self) -> History:
+        return await self._lab.history(self.id, namespace=self.namespace)
+
+    async def describe(self) -> WorkflowDescription:
+        return await describe(self.raw)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.raw, name)
+
+    def __repr__(self) -> str:
+        return f"<LabHandle {self.namespace}/{self.id}>"
+
+
+class Lab:
+    """A Nexus playground: namespaces, endpoints, background workers, runs and histories."""
+
+    def __init__(self, client: Client, *, server: EmbeddedServer | None = None, default_namespace: str = "default"):
+        self._client = client
+        self.server = server
+        self.default_namespace = default_namespace
+        self.workers = WorkerPool()
+        self._stopped = False
+
+    # --- connection -------------------------------------------------------------------------
+    @property
+    def address(self) -> str:
+        return self.server.address if self.server else self._client.service_client.config.target_host
+
+    @property
+    def ui_url(self) -> str | None:
+        return self.server.ui_url if self.server else None
+
+    def client(self, namespace: str | None = None) -> Client:
+        """An SDK ``Client`` for ``namespace`` sharing the lab's connection."""
+        return client_for_namespace(self._client, namespace or self.default_namespace)
+
+    def _check_workers(self) -> None:
+        if self._stopped:
+            raise RuntimeError("This lab was stopped: run `lab = await nexus_lab.start()` again.")
+        self.workers.raise_crashes()
+
+    # --- registry ---------------------------------------------------------------------------
+    async def namespace(self, name: str, *, retention_days: int = 1) -> registry.NamespaceInfo:
+        """Create namespace ``name`` unless it exists (safe to run twice)."""
+        self._check_workers()
+        return await registry.ensure_namespace(self._client, name, retention_days)
+
+    async def endpoint(self, name: str, *, namespace: str, task_queue: str, description: str = "") -> registry.EndpointInfo:
+        """Route Nexus endpoint ``name`` to ``namespace``/``task_queue``: created, updated or unchanged."""
+        self._check_workers()
+        return await registry.ensure_endpoint(self._client, name, namespace=namespace,
+                                              task_queue=task_queue, description=description)
+
+    async def endpoints(self) -> registry.EndpointTable:
+        """The Nexus Registry as a table."""
+        self._check_workers()
+        return await registry.list_endpoints(self._client)
+
+    async def delete_endpoint(self, name: str) -> bool:
+        self._check_workers()
+        return await registry.delete_endpoint(self._client, name)
+
+    # --- workers ----------------------------------------------------------------------------
+    async def worker(self, *, namespace: str | None = None, task_queue: str, workflows: Sequence[type] = (),
+                     activities: Sequence[Callable] = (), nexus_services: Sequence[Any] = (),
+                     **options: Any) -> RunningWorker:
+        """Run a worker in the background; one already on this namespace + task queue is replaced."""
+        self._check_workers()
+        return await self.workers.start(self.client(namespace), task_queue=task_queue, workflows=workflows,
+                                        activities=activities, nexus_services=nexus_services, **options)
+
+    async def stop_worker(self, *, namespace: str | None = None, task_queue: str) -> bool:
+        return await self.workers.stop(namespace or self.default_namespace, task_queue)
+
+    # --- running workflows ------------------------------------------------------------------
+    def _warn_if_stale(self, name: str, cls: type | None, namespace: str, task_queue: str) -> None:
+        registered = self.workers.registered_workflow(namespace, task_queue, name)
+        if cls is not None and registered is not None and registered is not cls:
+            import warnings
+
+            warnings.warn(
+                f"{name} was redefined after the worker for {namespace}/{task_queue} started, which "
+                "still runs the old code. Run the lab.worker(...) cell again.",
+                StaleWorkflowWarning, stacklevel=3,
+            )
+
+    async def start_workflow(self, run_fn: Any, arg: Any = None, *, args: Sequence[Any] = (),
+                             namespace: str | None = None, task_queue: str, id: str | None = None,
+                             timeout: float | None = DEFAULT_TIMEOUT_S, **options: Any) -> LabHandle:
+        """Start a workflow; the handle's ``result()`` is bounded by ``timeout`` seconds."""
+        self._check_workers()
+        namespace = namespace or self.default_namespace
+        name, cls = _workflow_name_of(run_fn)
+        self._warn_if_stale(name, cls, namespace, task_queue)
+        if arg is not None and args:
+            raise TypeError("Pass either one argument or args=[...], not both.")
+        call_args = list(args) if args else ([] if arg is None else [arg])
+        workflow_id = id or f"{name.lower()}-{uuid.uuid4().hex[:8]}"
+        if isinstance(timeout, timedelta):
+            timeout = timeout.total_seconds()
+        handle = await self.client(namespace).start_workflow(
+            run_fn, args=call_args, id=workflow_id, task_queue=task_queue, **options)
+        return LabHandle(self, handle, namespace, timeout)
+
+    async def execute(self, run_fn: Any, arg: Any = None, *, args: Sequence[Any] = (),
+                      namespace: str | None = None, task_queue: str, id: str | None = None,
+                      timeout: float | None = DEFAULT_TIMEOUT_S, **options: Any) -> Any:
+        """Start a workflow and return its result; fails fast and clearly when it gets stuck."""
+        handle = await self.start_workflow(run_fn, arg, args=args, namespace=namespace, task_queue=task_queue,
+                                           id=id, timeout=timeout, **options)
+        return await handle.result()
+
+    def handle(self, workflow_id: str, *, namespace: str | None = None, run_id: str | None = None,
+               timeout: float | None = DEFAULT_TIMEOUT_S) -> LabHandle:
+        namespace = namespace or self.default_namespace
+        raw = self.client(namespace).get_workflow_handle(workflow_id, run_id=run_id)
+        return LabHandle(self, raw, namespace, timeout)
+
+    async def terminate(self, workflow_id: str, *, namespace: str | None = None, reason: str = "terminated from nexus_lab") -> bool:
+        try:
+            await self.handle(workflow_id, namespace=namespace).raw.terminate(reason=reason)
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                return False
+            raise
+        return True
+
+    # --- observing --------------------------------------------------------------------------
+    async def history(self, workflow_id: Any, *, namespace: str | None = None, run_id: str | None = None) -> History:
+        """The decoded history of a workflow (or of the workflow a :class:`LinkRef` points to)."""
+        self._check_workers()
+        if hasattr(workflow_id, "workflow_id") and hasattr(workflow_id, "namespace"):
+            link = workflow_id
+            namespace, run_id, workflow_id = link.namespace, link.run_id or None, link.workflow_id
+        namespace = namespace or self.default_namespace
+        raw = self.client(namespace).get_workflow_handle(workflow_id, run_id=run_id)
+        try:
+            return await fetch_history(raw, namespace)
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                raise LookupError(f"No workflow {workflow_id!r} in namespace {namespace!r}.") from None
+            raise
+
+    async def follow(self, history: History) -> list[History]:
+        """The histories a history links to: a caller's handler workflows, or a handler's callers."""
+        seen, found = set(), []
+        for link in history.links():
+            key = (link.namespace, link.workflow_id, link.run_id)
+            if key not in seen:
+                seen.add(key)
+                found.append(await self.history(link))
+        return found
+
+    async def describe(self, workflow_id: str, *, namespace: str | None = None) -> WorkflowDescription:
+        """Pending Nexus operations and callbacks of a workflow, as ``temporal workflow describe`` shows."""
+        self._check_workers()
+        return await describe(self.handle(workflow_id, namespace=namespace).raw)
+
+    # --- lifecycle --------------------------------------------------------------------------
+    async def stop(self) -> None:
+        """Stop all workers, then the embedded server if this lab started it."""
+        await self.workers.stop_all()
+        if self.server is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self.server.stop)
+        self._stopped = True
+        from . import _forget_lab
+
+        _forget_lab(self)
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
+    def summary(self) -> str:
+        if self.server is not None:
+            where = f"embedded Temporal server at {self.server.address}"
+            ui = f"\nWeb UI: {self.server.ui_url}"
+        else:
+            where, ui = f"Temporal at {self.address}", ""
+        note = f"\n{self.server.note}" if self.server and self.server.note else ""
+        return f"Nexus Lab ready: {where}{ui}{note}\n{self.workers.table_text()}"
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        parts = [f"<b>Nexus Lab</b> · {html.escape(self.address)}"]
+        if self.server is not None:
+            parts.append(f'Web UI: <a href="{self.server.ui_url}" target="_blank">{self.server.ui_url}</a>')
+            if self.server.note:
+                parts.append(f"<i>{html.escape(self.server.note)}</i>")
+        parts.append(self.workers.table_html())
+        return "<div class='nexus-lab'>" + "<br>".join(parts) + "</div>"

@@ -1,0 +1,231 @@
+"""Namespaces and the Nexus Registry, made idempotent for notebooks.
+
+A cell that creates a namespace or an endpoint is run again and again by learners. The server
+refuses a second endpoint with the same name (``ALREADY_EXISTS``), so every call here looks first,
+then creates, updates or leaves alone, and says which it did.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import time
+from dataclasses import dataclass, replace
+
+from google.protobuf.duration_pb2 import Duration
+from temporalio.api.nexus.v1 import Endpoint, EndpointSpec, EndpointTarget
+from temporalio.api.operatorservice.v1 import (
+    CreateNexusEndpointRequest,
+    DeleteNexusEndpointRequest,
+    ListNexusEndpointsRequest,
+    UpdateNexusEndpointRequest,
+)
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, RegisterNamespaceRequest
+from temporalio.client import Client
+from temporalio.converter import DataConverter
+from temporalio.service import RPCError, RPCStatusCode
+
+
+NAMESPACE_VISIBLE_WAIT_S = 12.0
+"""How long to retry an endpoint whose target namespace the server has not yet seen (its
+namespace cache refreshes every 10 s by default; the embedded server is told 100 ms)."""
+
+
+class RegistryError(RuntimeError):
+    """A namespace or endpoint could not be created, changed or removed (plain-words message)."""
+
+
+@dataclass(frozen=True)
+class EndpointInfo:
+    """One Nexus endpoint as a learner thinks of it: a name routed to a namespace + task queue."""
+
+    name: str
+    namespace: str
+    task_queue: str
+    description: str
+    id: str = ""
+    version: int = 0
+    change: str = ""  # "created", "updated" or "unchanged" after lab.endpoint(...)
+
+    def __str__(self) -> str:
+        verb = f" ({self.change})" if self.change else ""
+        return f"endpoint {self.name} -> {self.namespace}/{self.task_queue}{verb}"
+
+
+@dataclass(frozen=True)
+class NamespaceInfo:
+    name: str
+    change: str  # "created" or "exists"
+
+    def __str__(self) -> str:
+        return f"namespace {self.name} ({self.change})"
+
+
+class EndpointTable(list):
+    """The Nexus Registry as a table: a plain-text form for terminals/nbval and HTML for JupyterLab."""
+
+    COLUMNS = ("name", "namespace", "task_queue", "description")
+    HEADERS = ("Endpoint", "Target namespace", "Task queue", "Description")
+
+    def rows(self) -> list[tuple[str, ...]]:
+        return [tuple(getattr(e, c) for c in self.COLUMNS) for e in self]
+
+    def __str__(self) -> str:
+        if not self:
+            return "(the Nexus Registry has no endpoints)"
+        rows = [self.HEADERS, *self.rows()]
+        widths = [max(len(r[i]) for r in rows) for i in range(len(self.HEADERS))]
+        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th>{h}</th>" for h in self.HEADERS)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in self.rows()
+        )
+        if not self:
+            body = f'<tr><td colspan="{len(self.HEADERS)}"><i>no endpoints</i></td></tr>'
+        return f'<table class="nexus-lab-registry"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+_converter = DataConverter.default.payload_converter
+
+
+def _describe_text(endpoint: Endpoint) -> str:
+    payload = endpoint.spec.description
+    if not payload.data:
+        return ""
+    try:
+        return str(_converter.from_payload(payload))
+    except Exception:
+        return payload.data.decode(errors="replace")
+
+
+def _info(endpoint: Endpoint, change: str = "") -> EndpointInfo:
+    target = endpoint.spec.target
+    if target.HasField("worker"):
+        namespace, task_queue = target.worker.namespace, target.worker.task_queue
+    else:  # an external (URL) target: not used by the course, still listed honestly
+        namespace, task_queue = "(external)", target.external.url
+    return EndpointInfo(
+        name=endpoint.spec.name, namespace=namespace, task_queue=task_queue,
+        description=_describe_text(endpoint), id=endpoint.id, version=endpoint.version, change=change,
+    )
+
+
+def _spec(name: str, namespace: str, task_queue: str, description: str) -> EndpointSpec:
+    spec = EndpointSpec(
+        name=name,
+        target=EndpointTarget(worker=EndpointTarget.Worker(namespace=namespace, task_queue=task_queue)),
+    )
+    if description:
+        spec.description.CopyFrom(_converter.to_payload(description))
+    return spec
+
+
+def _explain(err: RPCError, what: str) -> RegistryError:
+    if err.status == RPCStatusCode.PERMISSION_DENIED:
+        hint = (" This cluster does not let this identity change its registry; on Temporal Cloud, "
+                "create endpoints with `tcld nexus endpoint create` or the Cloud UI.")
+    elif err.status == RPCStatusCode.UNIMPLEMENTED:
+        hint = " This service does not offer the operator API (Temporal Cloud manages endpoints elsewhere)."
+    else:
+        hint = ""
+    return RegistryError(f"Could not {what}: {err.message}.{hint}")
+
+
+async def ensure_namespace(client: Client, name: str, retention_days: int = 1) -> NamespaceInfo:
+    """Create ``name`` unless it exists; usable at once on the dev server."""
+    try:
+        await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace=name))
+        return NamespaceInfo(name, "exists")
+    except RPCError as err:
+        if err.status != RPCStatusCode.NOT_FOUND:
+            raise _explain(err, f"look up namespace {name!r}") from None
+    try:
+        await client.workflow_service.register_namespace(RegisterNamespaceRequest(
+            namespace=name,
+            workflow_execution_retention_period=Duration(seconds=retention_days * 86400),
+        ))
+    except RPCError as err:
+        if err.status == RPCStatusCode.ALREADY_EXISTS:  # another kernel won the race
+            return NamespaceInfo(name, "exists")
+        raise _explain(err, f"create namespace {name!r}") from None
+    return NamespaceInfo(name, "created")
+
+
+async def find_endpoint(client: Client, name: str) -> EndpointInfo | None:
+    response = await client.operator_service.list_nexus_endpoints(ListNexusEndpointsRequest(name=name))
+    for endpoint in response.endpoints:
+        if endpoint.spec.name == name:
+            return _info(endpoint)
+    return None
+
+
+async def list_endpoints(client: Client) -> EndpointTable:
+    table = EndpointTable()
+    token = b""
+    while True:
+        response = await client.operator_service.list_nexus_endpoints(
+            ListNexusEndpointsRequest(page_size=100, next_page_token=token)
+        )
+        table.extend(_info(e) for e in response.endpoints)
+        token = response.next_page_token
+        if not token:
+            break
+    table.sort(key=lambda e: e.name)
+    return table
+
+
+async def ensure_endpoint(client: Client, name: str, *, namespace: str, task_queue: str,
+                          description: str = "") -> EndpointInfo:
+    """Make endpoint ``name`` route to ``namespace``/``task_queue``: create, update or leave as is."""
+    spec = _spec(name, namespace, task_queue, description)
+    deadline = time.monotonic() + NAMESPACE_VISIBLE_WAIT_S
+    while True:
+        try:
+            return await _create_or_update(client, spec)
+        except RPCError as err:
+            # ALREADY_EXISTS / a version conflict: another kernel changed it between look and act.
+            # "Namespace ... is not found": the namespace was just created and the registry's
+            # namespace cache has not seen it yet.
+            racing = err.status in (RPCStatusCode.ALREADY_EXISTS, RPCStatusCode.FAILED_PRECONDITION)
+            if racing and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+                continue
+            if err.status in (RPCStatusCode.INVALID_ARGUMENT, RPCStatusCode.FAILED_PRECONDITION):
+                raise RegistryError(f"Endpoint {name!r} was refused: {err.message}") from None
+            raise _explain(err, f"create or update endpoint {name!r}") from None
+
+
+async def _create_or_update(client: Client, spec: EndpointSpec) -> EndpointInfo:
+    existing = await find_endpoint(client, spec.name)
+    if existing is None:
+        response = await client.operator_service.create_nexus_endpoint(CreateNexusEndpointRequest(spec=spec))
+        return _info(response.endpoint, "created")
+    wanted = _info(Endpoint(spec=spec))
+    if (existing.namespace, existing.task_queue, existing.description) == (
+            wanted.namespace, wanted.task_queue, wanted.description):
+        return replace(existing, change="unchanged")
+    response = await client.operator_service.update_nexus_endpoint(
+        UpdateNexusEndpointRequest(id=existing.id, version=existing.version, spec=spec))
+    return _info(response.endpoint, "updated")
+
+
+async def delete_endpoint(client: Client, name: str) -> bool:
+    """Remove endpoint ``name``; ``False`` if there was none."""
+    existing = await find_endpoint(client, name)
+    if existing is None:
+        return False
+    try:
+        await client.operator_service.delete_nexus_endpoint(
+            DeleteNexusEndpointRequest(id=existing.id, version=existing.version))
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return False
+        raise _explain(err, f"delete endpoint {name!r}") from None
+    return True

@@ -1,0 +1,150 @@
+"""Run workflows from a cell without ever leaving the learner in front of a spinner.
+
+When a workflow *task* fails (an unknown endpoint name, a sandbox violation, nondeterminism, an
+input that cannot be decoded) the server does not fail the workflow: it retries the task forever,
+and ``handle.result()`` waits forever. So while the lab waits for a result it also follows the
+workflow's history; the first ``WorkflowTaskFailed`` event ends the wait with
+:class:`WorkflowTaskFailedError` naming the cause, and the stuck workflow is terminated so it does
+not keep retrying in the background. A wait that runs past its timeout ends with
+:class:`LabTimeoutError` that says what the workflow is waiting for (pending Nexus operations and
+their last failure), taken from ``describe``.
+
+Waits are sliced into short steps so that interrupting the cell stops them promptly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowFailureError, WorkflowHandle
+from temporalio.service import RPCError
+
+from .history import History, WorkflowDescription, describe_from_raw, failure_chain, task_failed_cause_name
+
+DEFAULT_TIMEOUT_S = 30.0
+WATCH_DELAY_S = 0.2
+"""Quick workflows finish before the history watch even starts, so they pay nothing for it."""
+SLICE_S = 0.25
+
+
+class WorkflowTaskFailedError(RuntimeError):
+    """The workflow's code could not make progress; the server would retry it forever."""
+
+    def __init__(self, workflow_id: str, cause: str, message: str, terminated: bool):
+        self.workflow_id = workflow_id
+        self.cause = cause
+        self.failure_message = message
+        after = ("The lab terminated it so it stops retrying; its history is still there."
+                 if terminated else "It is still retrying.")
+        super().__init__(
+            f"Workflow {workflow_id} is stuck: its workflow task failed ({cause}).\n"
+            f"  {message}\n{_advice(cause, message)}{after}"
+        )
+
+
+class LabTimeoutError(TimeoutError):
+    """The result did not arrive in time; the message says what the workflow is waiting for."""
+
+
+def _advice(cause: str, message: str) -> str:
+    lowered = message.lower()
+    if "endpoint" in lowered and "not found" in lowered:
+        return ("Hint: the endpoint name in workflow.create_nexus_client(...) must match a registered "
+                "endpoint: see await lab.endpoints().\n")
+    if "restricted" in lowered or "sandbox" in lowered:
+        return ("Hint: workflow code must be deterministic: no I/O, clocks or randomness; use "
+                "workflow.now(), workflow.random() or an activity / Nexus operation instead.\n")
+    if "nondetermin" in lowered or cause == "NonDeterministicError":
+        return ("Hint: the workflow code changed while an execution was running; start a new "
+                "execution (or use workflow.patched).\n")
+    if "decode" in lowered or "deserializ" in lowered or "convert" in lowered or "payload" in lowered:
+        return "Hint: the input does not match the workflow's parameter type.\n"
+    return ""
+
+
+async def _first_task_failure(handle: WorkflowHandle) -> tuple[str, str]:
+    """Follow the history until a WorkflowTaskFailed event appears (runs until cancelled)."""
+    await asyncio.sleep(WATCH_DELAY_S)
+    async for event in handle.fetch_history_events(wait_new_event=True, skip_archival=True):
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+            attrs = event.workflow_task_failed_event_attributes
+            cause = task_failed_cause_name(attrs.cause)
+            message = " ← ".join(failure_chain(attrs.failure)) or "(no message)"
+            return cause, message
+    await asyncio.Event().wait()  # the workflow closed: the result side will answer
+    raise AssertionError("unreachable")
+
+
+async def describe(handle: WorkflowHandle) -> WorkflowDescription:
+    desc = await handle.describe()
+    return describe_from_raw(handle._client.namespace, desc.raw_description)
+
+
+async def _timeout_error(handle: WorkflowHandle, timeout: float) -> LabTimeoutError:
+    try:
+        description = await asyncio.wait_for(describe(handle), timeout=2)
+        waiting = description.text()
+    except Exception as err:  # the explanation must not hide the timeout itself
+        waiting = f"(could not describe the workflow: {err})"
+    return LabTimeoutError(
+        f"No result from workflow {handle.id} after {timeout:g} s. It is still running.\n{waiting}\n"
+        f"Look closer with await lab.describe({handle.id!r}, namespace=...) or end it with "
+        f"await lab.terminate({handle.id!r}, namespace=...)."
+    )
+
+
+def _note_failure_chain(err: WorkflowFailureError) -> None:
+    """Add the cause chain to the error's notes: the first thing a learner wants to know."""
+    chain = []
+    current: BaseException | None = err.cause
+    while current is not None:
+        chain.append(f"{type(current).__name__}: {current}")
+        current = current.__cause__
+    if chain and hasattr(err, "add_note"):
+        err.add_note("Cause chain: " + " ← ".join(chain))
+
+
+async def wait_for_result(handle: WorkflowHandle, *, timeout: float | None = DEFAULT_TIMEOUT_S,
+                          terminate_stuck: bool = True) -> Any:
+    """``handle.result()`` that fails fast on stuck workflow tasks and explains timeouts."""
+    result = asyncio.ensure_future(handle.result())
+    watch = asyncio.ensure_future(_first_task_failure(handle))
+    deadline = None if timeout is None else time.monotonic() + timeout
+    try:
+        while True:
+            step = SLICE_S if deadline is None else max(0.0, min(SLICE_S, deadline - time.monotonic()))
+            done, _ = await asyncio.wait({result, watch}, timeout=step, return_when=asyncio.FIRST_COMPLETED)
+            if result in done:
+                try:
+                    return result.result()
+                except WorkflowFailureError as err:
+                    _note_failure_chain(err)
+                    raise
+            if watch in done:
+                cause, message = watch.result()
+                terminated = False
+                if terminate_stuck:
+                    try:
+                        await handle.terminate(reason=f"nexus-lab: workflow task failed ({cause})")
+                        terminated = True
+                    except RPCError:
+                        pass
+                raise WorkflowTaskFailedError(handle.id, cause, message, terminated)
+            if deadline is not None and time.monotonic() >= deadline:
+                raise await _timeout_error(handle, timeout)
+    finally:
+        for task in (result, watch):
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(result, watch, return_exceptions=True)
+
+
+async def fetch_history(handle: WorkflowHandle, namespace: str) -> History:
+    events = [e async for e in handle.fetch_history_events(skip_archival=True)]
+    run_id = handle.run_id or ""
+    if not run_id and events:
+        run_id = events[0].workflow_execution_started_event_attributes.original_execution_run_id
+    return History(namespace, handle.id, run_id, events)

