@@ -13,8 +13,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from .config import DEFAULT_PORT, LabConfigError, external_connect_config, lab_home, redacted
-from .connection import LabConnectionError, connect_client
+from .config import DEFAULT_PORT, LabConfigError, external_connect_config, lab_home, logs_dir, redacted
+from .connection import LabConnectionError, connect_client, quiet_sdk_logs
 from .history import History, LinkRef, WorkflowDescription
 from .lab import Lab, LabHandle, StaleWorkflowWarning
 from .registry import EndpointInfo, EndpointTable, NamespaceInfo, RegistryError
@@ -48,13 +48,16 @@ def _forget_lab(lab: Lab) -> None:
 
 
 async def start(port: int = DEFAULT_PORT, *, persist: bool | str | Path = False,
-                namespaces: tuple[str, ...] = (), reuse: bool = True) -> Lab:
+                namespaces: tuple[str, ...] = (), reuse: bool = True, quiet: bool = True) -> Lab:
     """Start the embedded Temporal dev server (or reuse a live one) and return a :class:`Lab`.
 
     ``persist=True`` keeps namespaces, endpoints and histories in ``<lab home>/temporal.db`` across
-    restarts (or pass a path). ``namespaces`` are created right away.
+    restarts (or pass a path). ``namespaces`` are created right away. ``quiet`` sends the SDK's
+    own log lines to ``<lab home>/logs/sdk.log`` instead of the notebook.
     """
     global _current
+    if quiet:
+        quiet_sdk_logs(str(logs_dir() / "sdk.log"))
     existing = current()
     if existing is not None and existing.server is not None and existing.server.is_running():
         return existing

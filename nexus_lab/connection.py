@@ -41,6 +41,24 @@ def lab_runtime() -> Runtime:
     return _runtime
 
 
+def quiet_sdk_logs(log_file: "str | None") -> None:
+    """Send the SDK's worker logs (tracebacks of failed workflow tasks, ...) to a file, not to cells.
+
+    The lab reports those failures itself, in one readable exception; the full traceback stays in
+    the log file for whoever wants it.
+    """
+    sdk = logging.getLogger("temporalio")
+    if any(getattr(h, "_nexus_lab", False) for h in sdk.handlers):
+        return
+    handler: logging.Handler = logging.FileHandler(log_file) if log_file else logging.NullHandler()
+    handler._nexus_lab = True  # type: ignore[attr-defined]
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    sdk.addHandler(handler)
+    sdk.propagate = False
+    SDK_LOGGER.addHandler(handler)
+    SDK_LOGGER.propagate = False
+
+
 class LabConnectionError(ConnectionError):
     """The Temporal service could not be reached or refused the credentials (one-line message)."""
 

@@ -35,7 +35,7 @@ class RegistryError(RuntimeError):
     """A namespace or endpoint could not be created, changed or removed (plain-words message)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class EndpointInfo:
     """One Nexus endpoint as a learner thinks of it: a name routed to a namespace + task queue."""
 
@@ -51,14 +51,18 @@ class EndpointInfo:
         verb = f" ({self.change})" if self.change else ""
         return f"endpoint {self.name} -> {self.namespace}/{self.task_queue}{verb}"
 
+    __repr__ = __str__
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, repr=False)
 class NamespaceInfo:
     name: str
     change: str  # "created" or "exists"
 
     def __str__(self) -> str:
         return f"namespace {self.name} ({self.change})"
+
+    __repr__ = __str__
 
 
 class EndpointTable(list):

@@ -15,6 +15,7 @@ Waits are sliced into short steps so that interrupting the cell stops them promp
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from typing import Any
 
@@ -33,16 +34,32 @@ SLICE_S = 0.25
 class WorkflowTaskFailedError(RuntimeError):
     """The workflow's code could not make progress; the server would retry it forever."""
 
-    def __init__(self, workflow_id: str, cause: str, message: str, terminated: bool):
+    def __init__(self, workflow_id: str, cause: str, message: str, terminated: bool, where: str = ""):
         self.workflow_id = workflow_id
         self.cause = cause
         self.failure_message = message
+        self.where = where
         after = ("The lab terminated it so it stops retrying; its history is still there."
                  if terminated else "It is still retrying.")
+        at = f"  at {where}\n" if where else ""
         super().__init__(
             f"Workflow {workflow_id} is stuck: its workflow task failed ({cause}).\n"
-            f"  {message}\n{_advice(cause, message)}{after}"
+            f"  {message}\n{at}{_advice(cause, message)}{after}"
         )
+
+
+_FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<func>\S+)\n\s*(?P<code>[^\n]*)')
+
+
+def learner_frame(stack_trace: str) -> str:
+    """The innermost frame of the stack trace that is not SDK or library code: the learner's line."""
+    frames = [m for m in _FRAME.finditer(stack_trace or "")
+              if "site-packages" not in m["file"] and "/temporalio/" not in m["file"]]
+    if not frames:
+        return ""
+    last = frames[-1]
+    return f'{last["file"]}:{last["line"]} in {last["func"]}: {last["code"].strip()}'
+
 
 
 class LabTimeoutError(TimeoutError):
@@ -65,7 +82,7 @@ def _advice(cause: str, message: str) -> str:
     return ""
 
 
-async def _first_task_failure(handle: WorkflowHandle) -> tuple[str, str]:
+async def _first_task_failure(handle: WorkflowHandle) -> tuple[str, str, str]:
     """Follow the history until a WorkflowTaskFailed event appears (runs until cancelled)."""
     await asyncio.sleep(WATCH_DELAY_S)
     async for event in handle.fetch_history_events(wait_new_event=True, skip_archival=True):
@@ -73,7 +90,7 @@ async def _first_task_failure(handle: WorkflowHandle) -> tuple[str, str]:
             attrs = event.workflow_task_failed_event_attributes
             cause = task_failed_cause_name(attrs.cause)
             message = " ← ".join(failure_chain(attrs.failure)) or "(no message)"
-            return cause, message
+            return cause, message, learner_frame(attrs.failure.stack_trace)
     await asyncio.Event().wait()  # the workflow closed: the result side will answer
     raise AssertionError("unreachable")
 
@@ -124,7 +141,7 @@ async def wait_for_result(handle: WorkflowHandle, *, timeout: float | None = DEF
                     _note_failure_chain(err)
                     raise
             if watch in done:
-                cause, message = watch.result()
+                cause, message, where = watch.result()
                 terminated = False
                 if terminate_stuck:
                     try:
@@ -132,7 +149,7 @@ async def wait_for_result(handle: WorkflowHandle, *, timeout: float | None = DEF
                         terminated = True
                     except RPCError:
                         pass
-                raise WorkflowTaskFailedError(handle.id, cause, message, terminated)
+                raise WorkflowTaskFailedError(handle.id, cause, message, terminated, where)
             if deadline is not None and time.monotonic() >= deadline:
                 raise await _timeout_error(handle, timeout)
     finally:

@@ -31,7 +31,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import DEFAULT_PORT, EPHEMERAL_PORT_START, UI_PORT_OFFSET, lab_home, temporal_binary
+from .config import DEFAULT_PORT, EPHEMERAL_PORT_START, UI_PORT_OFFSET, lab_home, logs_dir, temporal_binary
 from .connection import LabConnectionError, connect_client
 
 LOOPBACK = "127.0.0.1"
@@ -275,9 +275,7 @@ async def start_embedded_server(
         notes.append(f"Port {port} is {taken}: using port {new_port} instead.")
         port = new_port
     ui_port = port + UI_PORT_OFFSET
-    logs = lab_home() / "logs"
-    logs.mkdir(exist_ok=True)
-    log_path = logs / f"temporal-{port}.log"
+    log_path = logs_dir() / f"temporal-{port}.log"
     db = Path(db_path).expanduser().resolve() if db_path else None
     if db is not None:
         db.parent.mkdir(parents=True, exist_ok=True)
