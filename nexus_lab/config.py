@@ -17,8 +17,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-DEFAULT_PORT = 7233
-"""Temporal's well-known frontend port; the Web UI goes on port + 1000."""
+DEFAULT_PORT = int(os.environ.get("NEXUS_LAB_PORT", "7233"))
+"""Temporal's well-known frontend port (``$NEXUS_LAB_PORT`` overrides it, e.g. for test suites
+running side by side); the Web UI goes on port + 1000."""
 
 UI_PORT_OFFSET = 1000
 
