@@ -124,7 +124,7 @@ def _failure_label(failure: Failure) -> str:
     if info == "nexus_operation_execution_failure_info":
         return "NexusOperationError"
     if info == "timeout_failure_info":
-        return f"TimeoutError[{_camel(TimeoutType.Name(failure.timeout_failure_info.timeout_type), 'TIMEOUT_TYPE_').upper()}]"
+        return f"TimeoutError[{TimeoutType.Name(failure.timeout_failure_info.timeout_type).removeprefix('TIMEOUT_TYPE_')}]"
     if info == "canceled_failure_info":
         return "CancelledError"
     if info == "terminated_failure_info":

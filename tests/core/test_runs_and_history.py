@@ -1,0 +1,210 @@
+"""Running workflows through the lab, failing fast on stuck tasks, and reading the histories."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from temporalio.client import WorkflowFailureError
+from temporalio.exceptions import NexusOperationError
+
+import nexus_lab
+from nexus_lab.history import decode_operation_token
+
+from .story import (
+    Call,
+    ChangingWorkflowV1,
+    ChangingWorkflowV2,
+    ClockReadingWorkflow,
+    FraudCheckWorkflow,
+    FraudServiceHandler,
+    Payment,
+    PaymentWorkflow,
+    SlowFraudCheckWorkflow,
+    TypedInputWorkflow,
+    WaitForeverWorkflow,
+)
+
+
+@pytest.fixture(scope="module")
+async def story(lab):
+    """Fraud handler in namespace ``fraud``, payments caller in ``payments``, endpoint ``fraud-detection``."""
+    await lab.namespace("payments")
+    await lab.namespace("fraud")
+    await lab.endpoint("fraud-detection", namespace="fraud", task_queue="fraud-tq",
+                       description="Fraud team's fraud.v1 service")
+    await lab.worker(namespace="fraud", task_queue="fraud-tq",
+                     workflows=[FraudCheckWorkflow, SlowFraudCheckWorkflow], nexus_services=[FraudServiceHandler()])
+    await lab.worker(namespace="payments", task_queue="payments-tq",
+                     workflows=[PaymentWorkflow, ClockReadingWorkflow, WaitForeverWorkflow, TypedInputWorkflow])
+    return lab
+
+
+async def run_payment(lab, wid: str, operation: str, amount: int = 120, **kwargs):
+    call = Call("fraud-detection", operation, Payment(wid, amount), **kwargs)
+    return await lab.execute(PaymentWorkflow.run, call, namespace="payments", task_queue="payments-tq", id=wid)
+
+
+async def test_sync_operation_history_is_scheduled_then_completed(story, unique):
+    assert await run_payment(story, f"sync-{unique}", "score") == f"sync-{unique}: 12"
+    history = await story.history(f"sync-{unique}", namespace="payments")
+    assert history.nexus_event_types() == ["NexusOperationScheduled", "NexusOperationCompleted"]
+    scheduled = history.find("NexusOperationScheduled")[0]
+    assert (scheduled.fields["endpoint"], scheduled.fields["service"], scheduled.fields["operation"]) == (
+        "fraud-detection", "fraud.v1", "getQuickScore")
+    assert scheduled.fields["input"] == {"id": f"sync-{unique}", "amount": 120}
+    assert history.find("NexusOperationCompleted")[0].fields["result"] == 12
+    assert history.status == "COMPLETED"
+    text = history.text()
+    assert "★ NexusOperationScheduled" in text and "fraud-detection › fraud.v1 › getQuickScore" in text
+    assert "WorkflowTaskScheduled" not in text and "WorkflowTaskScheduled" in history.text(tasks=True)
+    assert 'style="background:#e8f0fe' in history._repr_html_()
+
+
+async def test_async_operation_links_caller_and_handler_both_ways(story, unique):
+    wid = f"async-{unique}"
+    assert await run_payment(story, wid, "check") == f"{wid}: Verdict(payment_id='{wid}', approved=True)"
+    caller = await story.history(wid, namespace="payments")
+    assert caller.nexus_event_types() == [
+        "NexusOperationScheduled", "NexusOperationStarted", "NexusOperationCompleted"]
+    started = caller.find("NexusOperationStarted")[0]
+    assert decode_operation_token(started.fields["operation_token"]) == {
+        "t": 1, "ns": "fraud", "wid": f"fraud-check-{wid}"}
+    [handler] = await story.follow(caller)
+    assert (handler.namespace, handler.workflow_id, handler.workflow_type) == (
+        "fraud", f"fraud-check-{wid}", "FraudCheckWorkflow")
+    back = handler.links()
+    scheduled_id = caller.find("NexusOperationScheduled")[0].id
+    assert [(link.namespace, link.workflow_id, link.event_id) for link in back] == [("payments", wid, scheduled_id)]
+    assert handler.find("WorkflowExecutionStarted")[0].fields["completion_callbacks"] == 1
+
+
+async def test_handler_error_reaches_caller_as_nexus_operation_error(story, unique):
+    with pytest.raises(WorkflowFailureError) as caught:
+        await run_payment(story, f"reject-{unique}", "reject")
+    nexus_error = caught.value.cause
+    assert isinstance(nexus_error, NexusOperationError)
+    assert "BAD_REQUEST" in repr(nexus_error.__cause__) or "BAD_REQUEST" in str(nexus_error.__cause__.type)
+    assert any("Cause chain" in note and "HandlerError" in note for note in caught.value.__notes__)
+    history = await story.history(f"reject-{unique}", namespace="payments")
+    assert history.nexus_event_types() == ["NexusOperationScheduled", "NexusOperationFailed"]
+    failure = history.find("NexusOperationFailed")[0].fields["failure"]
+    assert failure[0].startswith("NexusOperationError") and "HandlerError[BAD_REQUEST" in failure[1]
+
+
+async def test_retrying_operation_shows_as_pending_with_last_failure(story, unique):
+    # An endpoint of its own: retryable errors trip the circuit breaker for (caller namespace, endpoint).
+    endpoint = f"fraud-outage-{unique}"
+    await story.endpoint(endpoint, namespace="fraud", task_queue="fraud-tq")
+    wid = f"outage-{unique}"
+    handle = await story.start_workflow(PaymentWorkflow.run, Call(endpoint, "outage", Payment(wid, 5)),
+                                        namespace="payments", task_queue="payments-tq", id=wid)
+    for _ in range(60):
+        description = await story.describe(wid, namespace="payments")
+        ops = description.pending_operations
+        if ops and ops[0].attempt >= 2 and ops[0].last_failure:
+            break
+        await asyncio.sleep(0.1)
+    [op] = description.pending_operations
+    assert op.state in ("BACKING_OFF", "SCHEDULED") and op.attempt >= 2
+    assert "fraud model offline" in op.last_failure
+    assert "Pending Nexus operations" in description.text() and "outage" in description.text()
+    await handle.raw.terminate()
+
+
+async def test_unknown_endpoint_fails_fast_with_the_cause(story, unique):
+    call = Call(f"no-such-endpoint-{unique}", "score", Payment("p", 1))
+    started = time.monotonic()
+    with pytest.raises(nexus_lab.WorkflowTaskFailedError) as caught:
+        await story.execute(PaymentWorkflow.run, call, namespace="payments", task_queue="payments-tq")
+    assert time.monotonic() - started < 2.0
+    assert f'endpoint "no-such-endpoint-{unique}" not found' in str(caught.value)
+    assert "lab.endpoints()" in str(caught.value)
+    history = await story.history(caught.value.workflow_id, namespace="payments")
+    assert history.status == "TERMINATED" and "WorkflowTaskFailed" in history.event_types()
+
+
+async def test_sandbox_violation_fails_fast_with_the_line(story):
+    started = time.monotonic()
+    with pytest.raises(nexus_lab.WorkflowTaskFailedError) as caught:
+        await story.execute(ClockReadingWorkflow.run, namespace="payments", task_queue="payments-tq")
+    assert time.monotonic() - started < 2.0
+    message = str(caught.value)
+    assert "datetime.datetime.now" in message and "story.py" in message and "datetime.now()" in message
+    assert "workflow.now()" in message
+
+
+async def test_bad_input_type_fails_fast(story):
+    with pytest.raises(nexus_lab.WorkflowTaskFailedError, match="(?i)input|payment|decode|convert"):
+        await story.execute(TypedInputWorkflow.run, "not a payment", namespace="payments", task_queue="payments-tq")
+
+
+async def test_nondeterminism_is_reported(lab, unique):
+    await lab.namespace("payments")
+    tq = f"changing-{unique}"
+    await lab.worker(namespace="payments", task_queue=tq, workflows=[ChangingWorkflowV1])
+    handle = await lab.start_workflow(ChangingWorkflowV1.run, namespace="payments", task_queue=tq)
+    for _ in range(50):  # wait for the first workflow task to complete under V1
+        if "WorkflowTaskCompleted" in (await handle.history()).event_types(tasks=True):
+            break
+        await asyncio.sleep(0.05)
+    await lab.worker(namespace="payments", task_queue=tq, workflows=[ChangingWorkflowV2])  # new code, empty cache
+    await handle.raw.signal(ChangingWorkflowV2.proceed)
+    with pytest.raises(nexus_lab.WorkflowTaskFailedError, match="(?i)nondetermin") as caught:
+        await handle.result(timeout=10)
+    assert caught.value.cause == "NonDeterministicError" or "Nondeterminism" in str(caught.value)
+
+
+async def test_timeout_explains_what_the_workflow_waits_for(story, unique):
+    wid = f"slow-{unique}"
+    call = Call("fraud-detection", "slow", Payment(wid, 1))
+    started = time.monotonic()
+    with pytest.raises(nexus_lab.LabTimeoutError) as caught:
+        await story.execute(PaymentWorkflow.run, call, namespace="payments", task_queue="payments-tq",
+                            id=wid, timeout=1.0)
+    assert time.monotonic() - started < 4.0
+    message = str(caught.value)
+    assert "after 1 s" in message and "slowCheck: STARTED" in message and "lab.terminate" in message
+    assert await story.terminate(wid, namespace="payments") is True
+    assert await story.terminate(f"slow-check-{wid}", namespace="fraud") is True
+
+
+async def test_schedule_to_close_timeout_ends_the_operation(story, unique):
+    wid = f"stc-{unique}"
+    with pytest.raises(WorkflowFailureError) as caught:
+        await run_payment(story, wid, "slow", timeout_s=3.0)
+    assert isinstance(caught.value.cause, NexusOperationError)
+    history = await story.history(wid, namespace="payments")
+    assert history.nexus_event_types() == [
+        "NexusOperationScheduled", "NexusOperationStarted", "NexusOperationTimedOut"]
+    assert "TimeoutError[SCHEDULE_TO_CLOSE]" in history.text()
+    await story.terminate(f"slow-check-{wid}", namespace="fraud")
+
+
+async def test_interrupted_wait_really_stops(story):
+    handle = await story.start_workflow(WaitForeverWorkflow.run, namespace="payments", task_queue="payments-tq")
+    waiting = asyncio.ensure_future(handle.result(timeout=None))
+    await asyncio.sleep(0.5)
+    waiting.cancel()  # what a KeyboardInterrupt in a cell does to the awaited task
+    started = time.monotonic()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert time.monotonic() - started < 0.5
+    await handle.raw.terminate()
+
+
+async def test_redefined_workflow_class_warns_to_restart_worker(story):
+    fresh = type("PaymentWorkflow", (PaymentWorkflow,), {})  # stands for a cell run again
+    from temporalio import workflow
+
+    fresh = workflow.defn(name="PaymentWorkflow")(fresh)
+    with pytest.warns(nexus_lab.StaleWorkflowWarning, match="Run the lab.worker"):
+        handle = await story.start_workflow(fresh.run, Call("fraud-detection", "score", Payment("w", 10)),
+                                            namespace="payments", task_queue="payments-tq")
+    assert await handle.result() == "w: 1"
+
+
+async def test_missing_history_is_a_lookup_error(story, unique):
+    with pytest.raises(LookupError, match=f"nothing-{unique}"):
+        await story.history(f"nothing-{unique}", namespace="payments")
