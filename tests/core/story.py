@@ -98,6 +98,15 @@ class PaymentWorkflow:
         return f"{call.payment.id}: {result}"
 
 
+@workflow.defn(name="PaymentWorkflow")
+class PaymentWorkflowRedefined:
+    """Stands for PaymentWorkflow after a learner ran its cell again: same name, new class object."""
+
+    @workflow.run
+    async def run(self, call: Call) -> str:
+        raise NotImplementedError("only its identity matters")
+
+
 @workflow.defn
 class ClockReadingWorkflow:
     """Breaks the sandbox's rules on purpose: workflow code must not read the wall clock."""

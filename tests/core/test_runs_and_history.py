@@ -195,13 +195,7 @@ async def test_interrupted_wait_really_stops(story):
 
 
 async def test_redefined_workflow_class_warns_to_restart_worker(story):
-    from temporalio import workflow
-
-    @workflow.defn(name="PaymentWorkflow")
-    class fresh:  # stands for the class after its cell was run again
-        @workflow.run
-        async def run(self, call: Call) -> str:
-            raise NotImplementedError
+    from .story import PaymentWorkflowRedefined as fresh  # the class after its cell was run again
 
     with pytest.warns(nexus_lab.StaleWorkflowWarning, match="Run the lab.worker"):
         handle = await story.start_workflow(fresh.run, Call("fraud-detection", "score", Payment("w", 10)),
