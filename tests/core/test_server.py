@@ -1,0 +1,168 @@
+"""The embedded server as a process: loopback only, port fallback and reuse, survives interrupts,
+dies with its kernel (however the kernel dies), keeps histories in a db file when asked."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import nexus_lab
+from nexus_lab.server import PortState, find_free_port_pair, probe_port, start_embedded_server
+
+STAND_IN = Path(__file__).with_name("kernel_stand_in.py")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie is dead for our purposes
+        return Path(f"/proc/{pid}/status").read_text().split("State:")[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _wait_dead(pid: int, within: float) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _listen_addresses(port: int) -> set[str]:
+    """Local addresses with a LISTEN socket on ``port`` (from /proc/net/tcp and tcp6)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.rsplit(":", 1)
+            if state == "0A" and int(hex_port, 16) == port:
+                found.add(address)
+    return found
+
+
+class StandIn:
+    """A kernel stand-in process in its own session (as Jupyter runs kernels)."""
+
+    def __init__(self, port: int, *flags: str):
+        self.proc = subprocess.Popen(
+            [sys.executable, str(STAND_IN), str(port), *flags], stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True, start_new_session=True, env=dict(os.environ),
+        )
+        self.lines: list[str] = []
+        self.server_pid = int(self.read_until("SERVER").split()[1])
+
+    def read_until(self, marker: str, within: float = 20.0) -> str:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise AssertionError(f"stand-in ended early; output so far: {self.lines}")
+            self.lines.append(line.rstrip())
+            if line.startswith(marker):
+                return line
+        raise AssertionError(f"no {marker} line within {within} s: {self.lines}")
+
+    def kill(self, sig: int) -> None:
+        os.kill(self.proc.pid, sig)
+        self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def free_port():
+    return find_free_port_pair(26000 + (os.getpid() % 50) * 20)
+
+
+def test_server_listens_on_loopback_only(lab):
+    addresses = _listen_addresses(lab.server.port)
+    assert addresses == {"0100007F"}, f"frontend listens on {addresses}"  # 127.0.0.1, nothing else
+
+
+async def test_port_held_by_something_else_falls_back_and_says_so(free_port):
+    blocker = socket.socket()
+    blocker.bind(("127.0.0.1", free_port))
+    blocker.listen()
+    try:
+        assert await probe_port(free_port) is PortState.BUSY
+        server = await start_embedded_server(free_port)
+        try:
+            assert server.port != free_port and server.owned
+            assert f"Port {free_port} is in use by something that is not Temporal: using port {server.port}" in server.note
+            assert await probe_port(server.port) is PortState.TEMPORAL
+        finally:
+            server.stop()
+    finally:
+        blocker.close()
+
+
+async def test_live_temporal_on_the_port_is_reused(lab):
+    again = await start_embedded_server(lab.server.port)
+    assert not again.owned and again.pid == lab.server.pid
+    assert "Reusing the Temporal server already running" in again.note
+    again.stop()  # stopping a reused server leaves it running for its owner
+    assert lab.server.is_running()
+
+
+async def test_start_twice_in_one_kernel_returns_the_same_lab(lab):
+    assert await nexus_lab.start(lab.server.port) is lab
+
+
+def test_interrupt_spares_server_and_kernel_death_takes_it(free_port):
+    kernel = StandIn(free_port)
+    os.killpg(kernel.proc.pid, signal.SIGINT)  # what interrupting a cell sends to the kernel's group
+    kernel.read_until("INTERRUPTED")
+    time.sleep(0.3)
+    assert _alive(kernel.server_pid), "an interrupt must not stop the server"
+    kernel.kill(signal.SIGKILL)
+    assert _wait_dead(kernel.server_pid, 5.0), "the server outlived a SIGKILLed kernel"
+    assert not any("level=" in line or "temporal" in line.lower() for line in kernel.lines[:-1]), kernel.lines
+
+
+def test_server_started_from_a_thread_uses_the_watchdog_and_dies_too(free_port):
+    kernel = StandIn(free_port, "--thread")
+    kernel.kill(signal.SIGTERM)
+    assert _wait_dead(kernel.server_pid, 8.0), "the watchdog did not stop the server"
+
+
+def test_sdk_logs_stay_out_of_the_output(free_port):
+    kernel = StandIn(free_port, "--fail-a-task")
+    try:
+        assert "TASK FAILURE REPORTED" in kernel.lines
+        assert not any("Traceback" in line or "Failed activation" in line for line in kernel.lines), kernel.lines
+        log = Path(os.environ["NEXUS_LAB_HOME"]) / "logs" / "sdk.log"
+        assert "Failed activation" in log.read_text()
+    finally:
+        kernel.kill(signal.SIGKILL)
+        _wait_dead(kernel.server_pid, 5.0)
+
+
+async def test_persistence_keeps_registry_and_histories(tmp_path, free_port):
+    from .story import FraudCheckWorkflow, Payment
+
+    db = tmp_path / "lab.db"
+    first = await start_embedded_server(free_port, db_path=db, reuse=False)
+    lab = nexus_lab.Lab(await nexus_lab.connect_client(first.address), server=first)
+    await lab.namespace("kept")
+    await lab.endpoint("kept-endpoint", namespace="kept", task_queue="tq")
+    await lab.worker(namespace="kept", task_queue="tq", workflows=[FraudCheckWorkflow])
+    await lab.execute(FraudCheckWorkflow.run, Payment("p", 1), namespace="kept", task_queue="tq", id="kept-run")
+    await lab.workers.stop_all()
+    first.stop()
+    second = await start_embedded_server(free_port, db_path=db, reuse=False)
+    try:
+        lab2 = nexus_lab.Lab(await nexus_lab.connect_client(second.address), server=second)
+        assert "kept-endpoint" in [e.name for e in await lab2.endpoints()]
+        history = await lab2.history("kept-run", namespace="kept")
+        assert history.status == "COMPLETED"
+    finally:
+        second.stop()
