@@ -33,18 +33,25 @@ __version__ = "0.1.0"
 
 logging.getLogger("nexus_lab").addHandler(logging.NullHandler())
 
-_current: Lab | None = None
+_labs: list[Lab] = []  # live labs of this kernel, oldest first
 
 
 def current() -> Lab | None:
     """The lab this kernel started or connected last, if it is still running."""
-    return _current if _current is not None and not _current.stopped else None
+    return _labs[-1] if _labs else None
 
 
 def _forget_lab(lab: Lab) -> None:
-    global _current
-    if _current is lab:
-        _current = None
+    if lab in _labs:
+        _labs.remove(lab)
+
+
+def _started_lab(port: int) -> Lab | None:
+    """A lab this kernel already started on ``port`` (its server still up): re-running the cell reuses it."""
+    for lab in reversed(_labs):
+        if lab.server is not None and lab.server.is_running() and port in (lab.server.port, lab.requested_port):
+            return lab
+    return None
 
 
 async def start(port: int = DEFAULT_PORT, *, persist: bool | str | Path = False,
@@ -55,11 +62,10 @@ async def start(port: int = DEFAULT_PORT, *, persist: bool | str | Path = False,
     restarts (or pass a path). ``namespaces`` are created right away. ``quiet`` sends the SDK's
     own log lines to ``<lab home>/logs/sdk.log`` instead of the notebook.
     """
-    global _current
     if quiet:
         quiet_sdk_logs(str(logs_dir() / "sdk.log"))
-    existing = current()
-    if existing is not None and existing.server is not None and existing.server.is_running():
+    existing = _started_lab(port)
+    if existing is not None:
         return existing
     db = None
     if persist:
@@ -71,9 +77,10 @@ async def start(port: int = DEFAULT_PORT, *, persist: bool | str | Path = False,
         server.stop()
         raise
     lab = Lab(client, server=server)
+    lab.requested_port = port
+    _labs.append(lab)
     for name in namespaces:
         await lab.namespace(name)
-    _current = lab
     return lab
 
 
@@ -86,14 +93,13 @@ async def connect(profile: str | None = None, *, config_file: str | None = None,
     the ``TEMPORAL_ADDRESS``, ``TEMPORAL_NAMESPACE``, ``TEMPORAL_API_KEY`` and ``TEMPORAL_TLS*``
     variables; explicit arguments win. Credentials are never printed: errors show the address only.
     """
-    global _current
     config = external_connect_config(profile=profile, config_file=config_file, address=address,
                                      namespace=namespace, api_key=api_key, tls=tls)
     target = config.pop("target_host")
     default_namespace = config.get("namespace", "default")
     client = await connect_client(target, timeout=timeout, **config)
     lab = Lab(client, server=None, default_namespace=default_namespace)
-    _current = lab
+    _labs.append(lab)
     return lab
 
 

@@ -87,6 +87,18 @@ async def connect_client(target: str, *, namespace: str = "default", timeout: fl
         raise LabConnectionError(f"Could not connect to Temporal at {target}: {one_line(err)}") from None
 
 
+async def connect_when_ready(target: str, *, within: float, **options: Any) -> Client:
+    """Connect, retrying while a just-started server's frontend says it is not healthy yet."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        try:
+            return await connect_client(target, timeout=2.0, **options)
+        except LabConnectionError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.02)
+
+
 def client_for_namespace(base: Client, namespace: str) -> Client:
     """A client bound to another namespace that reuses ``base``'s connection (no new socket)."""
     if base.namespace == namespace:

@@ -76,6 +76,7 @@ class Lab:
         self.server = server
         self.default_namespace = default_namespace
         self.workers = WorkerPool()
+        self.requested_port: int | None = None  # the port start() was asked for (the server may use another)
         self._stopped = False
 
     # --- connection -------------------------------------------------------------------------

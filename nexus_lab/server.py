@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import DEFAULT_PORT, EPHEMERAL_PORT_START, UI_PORT_OFFSET, lab_home, logs_dir, temporal_binary
-from .connection import LabConnectionError, connect_client
+from .connection import LabConnectionError, connect_client, connect_when_ready
 
 LOOPBACK = "127.0.0.1"
 READY_TIMEOUT_S = 20.0
@@ -245,6 +245,8 @@ async def _wait_until_ready(proc: subprocess.Popen, port: int, log_path: Path) -
         if time.monotonic() > deadline:
             raise ServerStartError(f"The Temporal dev server did not open port {port} within {READY_TIMEOUT_S:g} s.")
         await asyncio.sleep(0.01)
+    # The port opens before the frontend is healthy ("Frontend is not healthy yet").
+    await connect_when_ready(f"{LOOPBACK}:{port}", within=max(0.0, deadline - time.monotonic()))
 
 
 async def start_embedded_server(

@@ -13,19 +13,8 @@ from datetime import datetime, timedelta
 import nexusrpc
 import nexusrpc.handler
 from temporalio import nexus, workflow
-from temporalio.exceptions import ApplicationError
 
-
-@dataclass
-class Payment:
-    id: str
-    amount: int
-
-
-@dataclass
-class Verdict:
-    payment_id: str
-    approved: bool
+from nexus_lab.demo import FraudCheckWorkflow, Payment, Verdict  # the course's own story types
 
 
 @dataclass
@@ -43,13 +32,6 @@ class FraudService:
     reject: nexusrpc.Operation[Payment, int] = nexusrpc.Operation(name="reject")
     outage: nexusrpc.Operation[Payment, int] = nexusrpc.Operation(name="outage")
     slow: nexusrpc.Operation[Payment, Verdict] = nexusrpc.Operation(name="slowCheck")
-
-
-@workflow.defn
-class FraudCheckWorkflow:
-    @workflow.run
-    async def run(self, payment: Payment) -> Verdict:
-        return Verdict(payment.id, payment.amount < 1000)
 
 
 @workflow.defn
