@@ -292,3 +292,25 @@ async def start_embedded_server(
         raise
     _write_record(server)
     return server
+
+
+async def serve(port: int = DEFAULT_PORT, *, db_path: str | Path | None = None) -> None:
+    """Run an embedded server in the foreground until interrupted (``nexus-lab server``).
+
+    Kernels and ``nexus-lab check`` started afterwards find it on the same port and reuse it, so
+    they skip the start-up and share namespaces, endpoints and histories.
+    """
+    server = await start_embedded_server(port, db_path=db_path)
+    if not server.owned:
+        print(server.note)
+        return
+    print(f"Temporal dev server on {server.address} (Web UI {server.ui_url}); log: {server.log_path}")
+    if server.note:
+        print(server.note)
+    print("Press Ctrl+C to stop it.", flush=True)
+    try:
+        while server.is_running():
+            await asyncio.sleep(0.5)
+        print(f"The server exited; see {server.log_path}")
+    finally:
+        server.stop()
