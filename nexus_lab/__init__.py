@@ -16,7 +16,7 @@ from pathlib import Path
 from .config import DEFAULT_PORT, LabConfigError, external_connect_config, lab_home, logs_dir, redacted
 from .connection import LabConnectionError, connect_client, quiet_sdk_logs
 from .history import History, LinkRef, WorkflowDescription
-from .lab import Lab, LabHandle, StaleWorkflowWarning
+from .lab import Lab, LabHandle, LabStoppedError, StaleWorkflowWarning
 from .registry import EndpointInfo, EndpointTable, NamespaceInfo, RegistryError
 from .runs import LabTimeoutError, WorkflowTaskFailedError
 from .server import EmbeddedServer, ServerStartError, start_embedded_server
@@ -26,7 +26,7 @@ __all__ = [
     "start", "connect", "current", "Lab", "LabHandle", "History", "LinkRef", "WorkflowDescription",
     "EndpointInfo", "EndpointTable", "NamespaceInfo", "RegistryError", "LabTimeoutError",
     "WorkflowTaskFailedError", "WorkerCrashedError", "WorkerSetupError", "ServerStartError",
-    "LabConfigError", "LabConnectionError", "StaleWorkflowWarning", "EmbeddedServer",
+    "LabConfigError", "LabConnectionError", "LabStoppedError", "StaleWorkflowWarning", "EmbeddedServer",
 ]
 
 __version__ = "0.1.0"

@@ -454,9 +454,14 @@ class WorkflowDescription:
     pending_operations: list[PendingOperation]
     callbacks: list[PendingCallback]
     pending_activities: int = 0
+    task_queue: str = ""
+    never_picked_up: bool = False  # a workflow task is waiting and no worker has ever started one
 
     def text(self) -> str:
         lines = [f"{self.namespace}/{self.workflow_id} · {self.workflow_type} · {self.status}"]
+        if self.never_picked_up:
+            lines.append(f"No worker has picked it up: is a worker running for task queue "
+                         f"{self.task_queue!r} in namespace {self.namespace!r} with {self.workflow_type} registered?")
         if self.pending_operations:
             lines.append("Pending Nexus operations:")
             lines += [f"  - {op}" for op in self.pending_operations]
@@ -508,10 +513,14 @@ def describe_from_raw(namespace: str, raw: Any) -> WorkflowDescription:
         )
         for cb in raw.callbacks
     ]
+    task = raw.pending_workflow_task
+    never_picked_up = (raw.HasField("pending_workflow_task") and task.attempt <= 1
+                       and not task.HasField("started_time") and info.history_length <= 2)
     return WorkflowDescription(
         namespace=namespace, workflow_id=info.execution.workflow_id, workflow_type=info.type.name,
         status=WorkflowExecutionStatus.Name(info.status).removeprefix("WORKFLOW_EXECUTION_STATUS_"),
         pending_operations=ops, callbacks=callbacks, pending_activities=len(raw.pending_activities),
+        task_queue=info.task_queue, never_picked_up=never_picked_up,
     )
 
 

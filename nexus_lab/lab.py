@@ -25,6 +25,10 @@ from .server import EmbeddedServer
 from .workers import RunningWorker, WorkerPool
 
 
+class LabStoppedError(RuntimeError):
+    """The lab, or the server under it, is gone; the message says which cell to run."""
+
+
 class StaleWorkflowWarning(UserWarning):
     """A workflow class was redefined in a cell after its worker started."""
 
@@ -52,7 +56,7 @@ class LabHandle:
         return self.raw.id
 
     async def result(self, *, timeout: float | None | type(...) = ...) -> Any:
-        self._lab._check_workers()
+        self._lab._check_ready()
         return await wait_for_result(self.raw, timeout=self._timeout if timeout is ... else timeout)
 
     async def history(self) -> History:
@@ -92,30 +96,38 @@ class Lab:
         """An SDK ``Client`` for ``namespace`` sharing the lab's connection."""
         return client_for_namespace(self._client, namespace or self.default_namespace)
 
-    def _check_workers(self) -> None:
+    def _check_ready(self) -> None:
+        """Called first by every lab call: say plainly what broke since the last cell."""
         if self._stopped:
-            raise RuntimeError("This lab was stopped: run `lab = await nexus_lab.start()` again.")
+            raise LabStoppedError("This lab was stopped: run `lab = await nexus_lab.start()` again.")
+        if self.server is not None and not self.server.is_running():
+            whose = ("it was started by another notebook, whose kernel has ended" if not self.server.owned
+                     else f"see {self.server.log_path}")
+            raise LabStoppedError(
+                f"The Temporal server at {self.server.address} has stopped ({whose}). "
+                "Run `lab = await nexus_lab.start()` again, then the cells that create namespaces, "
+                "endpoints and workers.")
         self.workers.raise_crashes()
 
     # --- registry ---------------------------------------------------------------------------
     async def namespace(self, name: str, *, retention_days: int = 1) -> registry.NamespaceInfo:
         """Create namespace ``name`` unless it exists (safe to run twice)."""
-        self._check_workers()
+        self._check_ready()
         return await registry.ensure_namespace(self._client, name, retention_days)
 
     async def endpoint(self, name: str, *, namespace: str, task_queue: str, description: str = "") -> registry.EndpointInfo:
         """Route Nexus endpoint ``name`` to ``namespace``/``task_queue``: created, updated or unchanged."""
-        self._check_workers()
+        self._check_ready()
         return await registry.ensure_endpoint(self._client, name, namespace=namespace,
                                               task_queue=task_queue, description=description)
 
     async def endpoints(self) -> registry.EndpointTable:
         """The Nexus Registry as a table."""
-        self._check_workers()
+        self._check_ready()
         return await registry.list_endpoints(self._client)
 
     async def delete_endpoint(self, name: str) -> bool:
-        self._check_workers()
+        self._check_ready()
         return await registry.delete_endpoint(self._client, name)
 
     # --- workers ----------------------------------------------------------------------------
@@ -123,7 +135,7 @@ class Lab:
                      activities: Sequence[Callable] = (), nexus_services: Sequence[Any] = (),
                      **options: Any) -> RunningWorker:
         """Run a worker in the background; one already on this namespace + task queue is replaced."""
-        self._check_workers()
+        self._check_ready()
         return await self.workers.start(self.client(namespace), task_queue=task_queue, workflows=workflows,
                                         activities=activities, nexus_services=nexus_services, **options)
 
@@ -146,7 +158,7 @@ class Lab:
                              namespace: str | None = None, task_queue: str, id: str | None = None,
                              timeout: float | None = DEFAULT_TIMEOUT_S, **options: Any) -> LabHandle:
         """Start a workflow; the handle's ``result()`` is bounded by ``timeout`` seconds."""
-        self._check_workers()
+        self._check_ready()
         namespace = namespace or self.default_namespace
         name, cls = _workflow_name_of(run_fn)
         self._warn_if_stale(name, cls, namespace, task_queue)
@@ -186,7 +198,7 @@ class Lab:
     # --- observing --------------------------------------------------------------------------
     async def history(self, workflow_id: Any, *, namespace: str | None = None, run_id: str | None = None) -> History:
         """The decoded history of a workflow (or of the workflow a :class:`LinkRef` points to)."""
-        self._check_workers()
+        self._check_ready()
         if hasattr(workflow_id, "workflow_id") and hasattr(workflow_id, "namespace"):
             link = workflow_id
             namespace, run_id, workflow_id = link.namespace, link.run_id or None, link.workflow_id
@@ -211,7 +223,7 @@ class Lab:
 
     async def describe(self, workflow_id: str, *, namespace: str | None = None) -> WorkflowDescription:
         """Pending Nexus operations and callbacks of a workflow, as ``temporal workflow describe`` shows."""
-        self._check_workers()
+        self._check_ready()
         return await describe(self.handle(workflow_id, namespace=namespace).raw)
 
     # --- lifecycle --------------------------------------------------------------------------

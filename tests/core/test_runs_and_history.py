@@ -170,6 +170,13 @@ async def test_timeout_explains_what_the_workflow_waits_for(story, unique):
     assert await story.terminate(f"slow-check-{wid}", namespace="fraud") is True
 
 
+async def test_timeout_with_no_worker_says_so(story, unique):
+    with pytest.raises(nexus_lab.LabTimeoutError, match="No worker has picked it up.*'nobody-polls'"):
+        await story.execute("NotRegisteredAnywhere", namespace="payments", task_queue="nobody-polls",
+                            id=f"orphan-{unique}", timeout=0.5)
+    await story.terminate(f"orphan-{unique}", namespace="payments")
+
+
 async def test_schedule_to_close_timeout_ends_the_operation(story, unique):
     wid = f"stc-{unique}"
     with pytest.raises(WorkflowFailureError) as caught:

@@ -1,0 +1,77 @@
+"""Temporal's promise, tested: a handler worker killed in the middle of an operation is restarted
+and the operation completes; a handler that never answers ends in an explanation, not a spinner."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import nexus_lab
+from nexus_lab import demo
+
+from .slow_fraud import SlowFraudServiceHandler, SlowFraudCheckWorkflow
+
+HANDLER_SCRIPT = Path(__file__).with_name("slow_fraud.py")
+
+
+def start_handler_process() -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, str(HANDLER_SCRIPT)], stdout=subprocess.PIPE, text=True,
+                            env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    assert proc.stdout.readline().strip() == "READY"
+    return proc
+
+
+@pytest.fixture
+async def caller(lab):
+    await lab.namespace("payments")
+    await lab.namespace("fraud")
+    await lab.endpoint("fraud-detection", namespace="fraud", task_queue="fraud-tq")
+    await lab.stop_worker(namespace="fraud", task_queue="fraud-tq")  # the handler runs elsewhere here
+    await lab.worker(namespace="payments", task_queue="durable-payments-tq", workflows=demo.CALLER_WORKFLOWS)
+    yield lab
+    await lab.stop_worker(namespace="payments", task_queue="durable-payments-tq")
+
+
+async def test_handler_worker_killed_mid_operation_then_restarted_completes(caller, unique):
+    first = start_handler_process()
+    wid = f"durable-{unique}"
+    handle = await caller.start_workflow(demo.CheckTransactionWorkflow.run, demo.PaymentRequest(demo.Payment(wid, 5)),
+                                         namespace="payments", task_queue="durable-payments-tq", id=wid, timeout=30)
+    for _ in range(100):  # until the handler workflow has started (the operation is in flight)
+        if "NexusOperationStarted" in (await handle.history()).event_types():
+            break
+        await asyncio.sleep(0.05)
+    first.send_signal(signal.SIGKILL)
+    first.wait(5)
+    second = start_handler_process()
+    try:
+        verdict = await handle.result()
+        assert verdict.payment_id == wid and verdict.approved
+        history = await handle.history()
+        assert history.nexus_event_types() == [
+            "NexusOperationScheduled", "NexusOperationStarted", "NexusOperationCompleted"]
+    finally:
+        second.send_signal(signal.SIGKILL)
+        second.wait(5)
+
+
+async def test_handler_that_never_answers_ends_with_an_explanation(caller, unique):
+    await caller.worker(namespace="fraud", task_queue="fraud-tq", workflows=[SlowFraudCheckWorkflow],
+                        nexus_services=[SlowFraudServiceHandler()])
+    wid = f"silent-{unique}"
+    started = time.monotonic()
+    with pytest.raises(nexus_lab.LabTimeoutError) as caught:
+        await caller.execute(demo.QuickScoreWorkflow.run, demo.PaymentRequest(demo.Payment(wid, 5)),
+                             namespace="payments", task_queue="durable-payments-tq", id=wid, timeout=2)
+    assert time.monotonic() - started < 5
+    message = str(caught.value)
+    assert "Pending Nexus operations" in message and "getQuickScore" in message
+    await caller.terminate(wid, namespace="payments")
+    await caller.stop_worker(namespace="fraud", task_queue="fraud-tq")
