@@ -16,27 +16,9 @@ import pytest
 import nexus_lab
 from nexus_lab.server import PortState, find_free_port_pair, probe_port, start_embedded_server
 
+from ..processes import alive, wait_dead
+
 STAND_IN = Path(__file__).with_name("kernel_stand_in.py")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # a zombie is dead for our purposes
-        return Path(f"/proc/{pid}/status").read_text().split("State:")[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
-
-
-def _wait_dead(pid: int, within: float) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if not _alive(pid):
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def _listen_addresses(port: int) -> set[str]:
@@ -122,16 +104,16 @@ def test_interrupt_spares_server_and_kernel_death_takes_it(free_port):
     os.killpg(kernel.proc.pid, signal.SIGINT)  # what interrupting a cell sends to the kernel's group
     kernel.read_until("INTERRUPTED")
     time.sleep(0.3)
-    assert _alive(kernel.server_pid), "an interrupt must not stop the server"
+    assert alive(kernel.server_pid), "an interrupt must not stop the server"
     kernel.kill(signal.SIGKILL)
-    assert _wait_dead(kernel.server_pid, 5.0), "the server outlived a SIGKILLed kernel"
+    assert wait_dead(kernel.server_pid, 5.0), "the server outlived a SIGKILLed kernel"
     assert not any("level=" in line or "temporal" in line.lower() for line in kernel.lines[:-1]), kernel.lines
 
 
 def test_server_started_from_a_thread_uses_the_watchdog_and_dies_too(free_port):
     kernel = StandIn(free_port, "--thread")
     kernel.kill(signal.SIGTERM)
-    assert _wait_dead(kernel.server_pid, 8.0), "the watchdog did not stop the server"
+    assert wait_dead(kernel.server_pid, 8.0), "the watchdog did not stop the server"
 
 
 def test_sdk_logs_stay_out_of_the_output(free_port):
@@ -143,7 +125,7 @@ def test_sdk_logs_stay_out_of_the_output(free_port):
         assert "Failed activation" in log.read_text()
     finally:
         kernel.kill(signal.SIGKILL)
-        _wait_dead(kernel.server_pid, 5.0)
+        wait_dead(kernel.server_pid, 5.0)
 
 
 async def test_persistence_keeps_registry_and_histories(tmp_path, free_port):

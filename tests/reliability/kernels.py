@@ -10,6 +10,8 @@ from pathlib import Path
 
 from jupyter_client import KernelManager
 
+from ..processes import alive, wait_dead  # noqa: F401  (re-exported for the kernel tests)
+
 
 class CellError(AssertionError):
     """A cell raised; the message is the kernel's traceback summary."""
@@ -93,23 +95,3 @@ class Kernel:
                 self.km.shutdown_kernel(now=True)
         except Exception:
             pass
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        return Path(f"/proc/{pid}/status").read_text().split("State:")[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
-
-
-def wait_dead(pid: int, within: float = 5.0) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if not alive(pid):
-            return True
-        time.sleep(0.05)
-    return False
