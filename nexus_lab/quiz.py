@@ -13,8 +13,12 @@ A quiz file is TOML (``quizzes/<chapter>.toml``)::
     answer = [1]                          # indexes of the right choices (for "order": the right order)
     explanations = ["...", "...", "..."]  # why each choice is right or wrong
 
+For an ``order`` question, ``answer`` lists the choices in their right order, ``explanation`` says why
+that order holds, and ``explanations`` (optional, one per choice) say why each item sits where it does.
+
 Each answer is checked by :meth:`Question.check`, which gives the feedback text for any answer; the
-widget only shows it. The result is recorded in the learner's progress so ``nexus-lab list`` counts it.
+widget (:mod:`nexus_lab.quiz_widget`) only shows it. The result is recorded in the learner's progress so
+``nexus-lab list`` counts it.
 """
 
 from __future__ import annotations
@@ -51,14 +55,28 @@ class Question:
     explanations: tuple[str, ...] = ()
     explanation: str = ""  # for "order": why this order
 
+    def problem_with(self, chosen: Sequence[int]) -> str | None:
+        """Why ``chosen`` is not a gradable answer (nothing picked, a repeat, a bad index), or None.
+
+        Checked before grading so an incomplete answer is never recorded as a wrong one."""
+        chosen = list(chosen)
+        if not chosen:
+            return "Choose an answer first."
+        if any(not isinstance(i, int) or i < 0 or i >= len(self.choices) for i in chosen):
+            return f"Choices are numbered 0 to {len(self.choices) - 1}."
+        if len(set(chosen)) != len(chosen):
+            return "Each choice can be picked only once."
+        if self.kind == "single" and len(chosen) != 1:
+            return "Pick exactly one choice."
+        if self.kind == "order" and len(chosen) != len(self.choices):
+            return f"Put all {len(self.choices)} items in order (one per position)."
+        return None
+
     def check(self, chosen: Sequence[int]) -> Feedback:
         """Feedback for an answer: which choices were right or wrong, and why."""
         chosen = tuple(chosen)
         if self.kind == "order":
-            correct = chosen == self.answer
-            right = " → ".join(self.choices[i] for i in self.answer)
-            text = ("Right. " if correct else f"Not yet: the order is {right}. ") + self.explanation
-            return Feedback(correct, text.strip())
+            return self._check_order(chosen)
         picked = set(chosen)
         correct = picked == set(self.answer)
         lines = []
@@ -72,6 +90,20 @@ class Question:
                 lines.append(f"{len(missing)} right choice(s) not picked yet.")
         head = "Right!" if correct else "Not quite."
         return Feedback(correct, "\n".join([head, *lines]))
+
+    def _check_order(self, chosen: tuple[int, ...]) -> Feedback:
+        """Say which positions are right, and why each misplaced item belongs elsewhere; the full
+        right order is only given once the answer is right, so a retry still makes the learner think."""
+        correct = chosen == self.answer
+        placed = sum(1 for got, want in zip(chosen, self.answer) if got == want)
+        lines = ["Right!" if correct else f"Not quite: {placed} of {len(self.answer)} in the right place."]
+        for position, index in enumerate(chosen):
+            verdict = "right" if index == self.answer[position] else "wrong place"
+            why = self.explanations[index] if index < len(self.explanations) and verdict != "right" else ""
+            lines.append(f"{position + 1}. {self.choices[index]}: {verdict}. {why}".strip())
+        if correct and self.explanation:
+            lines.append(self.explanation)
+        return Feedback(correct, "\n".join(lines))
 
     def text(self) -> str:
         how = {"single": "pick one", "multiple": "pick all that apply", "order": "put in order"}[self.kind]
@@ -95,16 +127,29 @@ class Quiz:
     def answer(self, question_id: str, chosen: Sequence[int], *, record: bool = True) -> Feedback:
         """Check an answer (plain Python: also how tests and the text fallback answer)."""
         q = self.question(question_id)
+        problem = q.problem_with(chosen)
+        if problem:
+            raise ValueError(f"Question {q.id!r}: {problem}")
         feedback = q.check(chosen)
         if record:
             progress.record_quiz_answer(self.id, q.id, feedback.correct)
         return feedback
 
+    def score(self) -> tuple[int, int]:
+        """(questions answered right, questions in the quiz), from the learner's recorded progress."""
+        right, _answered = progress.quiz_score(self.id)
+        return right, len(self.questions)
+
+    def score_text(self) -> str:
+        right, total = self.score()
+        return f"{right} of {total} questions answered right (recorded in your progress)."
+
     def text(self) -> str:
         lines = [f"Quiz: {self.title}"]
         for number, q in enumerate(self.questions, 1):
             lines.append(f"{number}. {q.text()}")
-        lines.append(f"Answer in code with quiz.answer(question_id, [choice numbers]).")
+        ids = ", ".join(repr(q.id) for q in self.questions)
+        lines.append(f"Answer in code with quiz.answer(question_id, [choice numbers]); question ids: {ids}.")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -114,18 +159,20 @@ class Quiz:
         return f"<pre>{html.escape(self.text())}</pre>"
 
     def widget(self) -> Any:
-        from .widgets import quiz_widget
+        from .quiz_widget import QuizWidget
 
-        return quiz_widget(self)
+        return QuizWidget(self)
 
     def _ipython_display_(self) -> None:
         """Show the widget in a live notebook; the text form everywhere else (nbval, terminals)."""
         from IPython.display import display
 
         try:
-            display(self.widget())
-        except Exception:
-            display(self.text(), raw=False)
+            widget = self.widget()
+        except Exception:  # no widget support in this front end: the same facts as text
+            display({"text/plain": self.text()}, raw=True)
+            return
+        display(widget)
 
 
 def _question(raw: dict[str, Any], where: str) -> Question:
@@ -144,8 +191,10 @@ def _question(raw: dict[str, Any], where: str) -> Question:
         raise QuizFormatError(f"{where}: a single-choice question has exactly one answer")
     if kind == "order" and sorted(answer) != list(range(len(choices))):
         raise QuizFormatError(f"{where}: an order answer lists every choice once")
-    if kind != "order" and len(explanations) != len(choices):
+    if (kind != "order" or explanations) and len(explanations) != len(choices):
         raise QuizFormatError(f"{where}: give one explanation per choice")
+    if len(set(choices)) != len(choices):
+        raise QuizFormatError(f"{where}: choices must differ from each other")
     return Question(id=raw["id"], kind=kind, prompt=raw["prompt"], choices=choices, answer=answer,
                     explanations=explanations, explanation=raw.get("explanation", ""))
 

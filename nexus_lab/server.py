@@ -281,12 +281,39 @@ async def start_embedded_server(
     db = Path(db_path).expanduser().resolve() if db_path else None
     if db is not None:
         db.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + DB_LOCK_WAIT_S
+    while True:
+        server = await _launch(port, ui_port, db, log_level, log_path, " ".join(notes))
+        if server is not None:
+            return server
+        if time.monotonic() > deadline:
+            raise ServerStartError(f"The database file {db} stayed locked by another Temporal server "
+                                   f"for {DB_LOCK_WAIT_S:g} s: stop that server, or start without persist.")
+        await asyncio.sleep(0.2)
+
+
+DB_LOCK_WAIT_S = 10.0
+"""A kernel restarted with persistence on starts its server while the old one is still closing the
+database (SQLite says "database is locked"); the lab waits for it this long."""
+
+
+async def _launch(port: int, ui_port: int, db: Path | None, log_level: str, log_path: Path,
+                  note: str) -> EmbeddedServer | None:
+    """One attempt at starting the server; ``None`` when its database file is still locked."""
+    log_start = log_path.stat().st_size if log_path.exists() else 0
     proc = _spawn(_server_command(port, ui_port, db, log_level), log_path)
     server = EmbeddedServer(port=port, ui_port=ui_port, log_path=log_path, db_path=db,
-                            pid=proc.pid, owned=True, note=" ".join(notes), _process=proc)
+                            pid=proc.pid, owned=True, note=note, _process=proc)
     _live_servers.add(server)
     try:
         await _wait_until_ready(proc, port, log_path)
+    except ServerStartError:
+        server.stop()
+        with open(log_path, "rb") as log:
+            log.seek(log_start)
+            if db is not None and b"database is locked" in log.read():
+                return None
+        raise
     except BaseException:
         server.stop()
         raise

@@ -148,3 +148,24 @@ async def test_persistence_keeps_registry_and_histories(tmp_path, free_port):
         assert history.status == "COMPLETED"
     finally:
         second.stop()
+
+
+async def test_locked_database_is_retried_until_free(tmp_path, free_port, monkeypatch):
+    """A restarted kernel's new server may meet the old one still closing the db file: the first
+    attempts die with SQLite's "database is locked", and the lab tries again instead of failing."""
+    from nexus_lab import server as server_module
+
+    real_command, calls = server_module._server_command, []
+
+    def locked_twice(*args, **kwargs):
+        calls.append(1)
+        if len(calls) <= 2:
+            return ["sh", "-c", "echo 'Error: database is locked (5) (SQLITE_BUSY)'; exit 1"]
+        return real_command(*args, **kwargs)
+
+    monkeypatch.setattr(server_module, "_server_command", locked_twice)
+    server = await start_embedded_server(free_port, db_path=tmp_path / "lab.db", reuse=False)
+    try:
+        assert len(calls) == 3 and server.is_running()
+    finally:
+        server.stop()

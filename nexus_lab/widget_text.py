@@ -1,0 +1,36 @@
+"""The text fallback every Nexus Lab widget carries: what nbval, a terminal or a screen reader gets.
+
+ipywidgets puts ``repr(widget)`` cut to 110 characters into a displayed widget's ``text/plain``,
+which would leave nbval and plain-text front ends with half a sentence. Widgets here mix in
+:class:`TextFallback` and implement ``text()``: the full text goes into ``text/plain`` and ``repr``,
+and it states the same facts the graphical view shows.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+
+class TextFallback:
+    """Mixin for ``ipywidgets`` widgets: full ``text()`` as ``repr`` and as the ``text/plain`` output."""
+
+    def text(self) -> str:  # pragma: no cover - every widget overrides it
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return self.text()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        bundle = super()._repr_mimebundle_(**kwargs)  # type: ignore[misc]
+        if isinstance(bundle, tuple):  # (data, metadata)
+            data, metadata = bundle
+            return {**data, "text/plain": self.text()}, metadata
+        if bundle is None:
+            return {"text/plain": self.text()}
+        return {**bundle, "text/plain": self.text()}
+
+
+def html_paragraphs(text: str) -> str:
+    """Plain text as escaped HTML, one line per line (feedback texts carry their own line breaks)."""
+    return "<br>".join(html.escape(line) for line in text.splitlines())
