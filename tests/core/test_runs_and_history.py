@@ -213,3 +213,25 @@ async def test_redefined_workflow_class_warns_to_restart_worker(story):
 async def test_missing_history_is_a_lookup_error(story, unique):
     with pytest.raises(LookupError, match=f"nothing-{unique}"):
         await story.history(f"nothing-{unique}", namespace="payments")
+
+
+async def test_circuit_breaker_shows_as_blocked(story, unique):
+    """Five retryable failures in a row open the breaker for (caller namespace, endpoint)."""
+    endpoint = f"fraud-breaker-{unique}"
+    await story.endpoint(endpoint, namespace="fraud", task_queue="fraud-tq")
+    ids = [f"breaker-{unique}-{n}" for n in range(7)]
+    for wid in ids:
+        await story.start_workflow(PaymentWorkflow.run, Call(endpoint, "outage", Payment(wid, 5)),
+                                   namespace="payments", task_queue="payments-tq", id=wid)
+    blocked = []
+    for _ in range(80):
+        descriptions = [await story.describe(wid, namespace="payments") for wid in ids]
+        blocked = [op for d in descriptions for op in d.pending_operations if op.state == "BLOCKED"]
+        if blocked:
+            break
+        await asyncio.sleep(0.1)
+    assert blocked, "no operation was blocked by the circuit breaker"
+    assert "circuit breaker" in blocked[0].blocked_reason.lower()
+    assert "blocked: The circuit breaker is open" in str(blocked[0])
+    for wid in ids:
+        await story.terminate(wid, namespace="payments")
