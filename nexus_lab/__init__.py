@@ -11,6 +11,7 @@ creates nothing twice.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from .config import DEFAULT_PORT, LabConfigError, external_connect_config, lab_home, logs_dir, redacted
@@ -19,6 +20,7 @@ from .history import History, LinkRef, WorkflowDescription
 from .lab import Lab, LabHandle, LabStoppedError, StaleWorkflowWarning
 from .registry import EndpointInfo, EndpointTable, NamespaceInfo, RegistryError
 from .runs import LabTimeoutError, WorkflowTaskFailedError
+from .scope import Scope, ScopeError, scope_from_environment
 from .server import EmbeddedServer, ServerStartError, start_embedded_server
 from .workers import WorkerCrashedError, WorkerSetupError
 
@@ -58,12 +60,17 @@ async def start(port: int = DEFAULT_PORT, *, persist: bool | str | Path = False,
                 namespaces: tuple[str, ...] = (), reuse: bool = True, quiet: bool = True) -> Lab:
     """Start the embedded Temporal dev server (or reuse a live one) and return a :class:`Lab`.
 
+    In a workshop (``NEXUS_LAB_LEARNER`` set) it connects to the shared cluster instead, exactly
+    as :func:`connect` does, so every notebook runs there unchanged.
+
     ``persist=True`` keeps namespaces, endpoints and histories in ``<lab home>/temporal.db`` across
     restarts (or pass a path). ``namespaces`` are created right away. ``quiet`` sends the SDK's
     own log lines to ``<lab home>/logs/sdk.log`` instead of the notebook.
     """
     if quiet:
         quiet_sdk_logs(str(logs_dir() / "sdk.log"))
+    if workshop_mode():
+        return await connect()
     existing = _started_lab(port)
     if existing is not None:
         return existing
@@ -98,9 +105,20 @@ async def connect(profile: str | None = None, *, config_file: str | None = None,
     target = config.pop("target_host")
     default_namespace = config.get("namespace", "default")
     client = await connect_client(target, timeout=timeout, **config)
-    lab = Lab(client, server=None, default_namespace=default_namespace)
+    scope = scope_from_environment()
+    lab = Lab(client, server=None, default_namespace=default_namespace, scope=scope)
+    if scope.learner:
+        try:  # the learner's own default namespace; a cluster that refuses says so on first use
+            await lab.namespace(default_namespace)
+        except RegistryError:
+            pass
     _labs.append(lab)
     return lab
+
+
+def workshop_mode() -> bool:
+    """A learner name in ``NEXUS_LAB_LEARNER`` means: use the shared cluster, not an embedded server."""
+    return bool(os.environ.get("NEXUS_LAB_LEARNER", "").strip())
 
 
 def describe_connection(**kwargs) -> dict:

@@ -21,6 +21,7 @@ from . import registry
 from .connection import client_for_namespace
 from .history import History, WorkflowDescription
 from .runs import DEFAULT_TIMEOUT_S, describe, fetch_history, wait_for_result
+from .scope import Scope
 from .server import EmbeddedServer
 from .workers import RunningWorker, WorkerPool
 
@@ -75,10 +76,12 @@ class LabHandle:
 class Lab:
     """A Nexus playground: namespaces, endpoints, background workers, runs and histories."""
 
-    def __init__(self, client: Client, *, server: EmbeddedServer | None = None, default_namespace: str = "default"):
+    def __init__(self, client: Client, *, server: EmbeddedServer | None = None, default_namespace: str = "default",
+                 scope: Scope | None = None):
         self._client = client
         self.server = server
         self.default_namespace = default_namespace
+        self.scope = scope or Scope()
         self.workers = WorkerPool()
         self.requested_port: int | None = None  # the port start() was asked for (the server may use another)
         self._stopped = False
@@ -94,7 +97,11 @@ class Lab:
 
     def client(self, namespace: str | None = None) -> Client:
         """An SDK ``Client`` for ``namespace`` sharing the lab's connection."""
-        return client_for_namespace(self._client, namespace or self.default_namespace)
+        return client_for_namespace(self._client, self._ns(namespace))
+
+    def _ns(self, namespace: str | None) -> str:
+        """The real namespace name for what the learner wrote (prefixed in a workshop)."""
+        return self.scope.namespace(namespace or self.default_namespace)
 
     def _check_ready(self) -> None:
         """Called first by every lab call: say plainly what broke since the last cell."""
@@ -113,12 +120,12 @@ class Lab:
     async def namespace(self, name: str, *, retention_days: int = 1) -> registry.NamespaceInfo:
         """Create namespace ``name`` unless it exists (safe to run twice)."""
         self._check_ready()
-        return await registry.ensure_namespace(self._client, name, retention_days)
+        return await registry.ensure_namespace(self._client, self._ns(name), retention_days)
 
     async def endpoint(self, name: str, *, namespace: str, task_queue: str, description: str = "") -> registry.EndpointInfo:
         """Route Nexus endpoint ``name`` to ``namespace``/``task_queue``: created, updated or unchanged."""
         self._check_ready()
-        return await registry.ensure_endpoint(self._client, name, namespace=namespace,
+        return await registry.ensure_endpoint(self._client, self.scope.endpoint(name), namespace=self._ns(namespace),
                                               task_queue=task_queue, description=description)
 
     async def endpoints(self) -> registry.EndpointTable:
@@ -128,7 +135,7 @@ class Lab:
 
     async def delete_endpoint(self, name: str) -> bool:
         self._check_ready()
-        return await registry.delete_endpoint(self._client, name)
+        return await registry.delete_endpoint(self._client, self.scope.endpoint(name))
 
     # --- workers ----------------------------------------------------------------------------
     async def worker(self, *, namespace: str | None = None, task_queue: str, workflows: Sequence[type] = (),
@@ -136,11 +143,12 @@ class Lab:
                      **options: Any) -> RunningWorker:
         """Run a worker in the background; one already on this namespace + task queue is replaced."""
         self._check_ready()
+        options.setdefault("interceptors", self.scope.interceptors())
         return await self.workers.start(self.client(namespace), task_queue=task_queue, workflows=workflows,
                                         activities=activities, nexus_services=nexus_services, **options)
 
     async def stop_worker(self, *, namespace: str | None = None, task_queue: str) -> bool:
-        return await self.workers.stop(namespace or self.default_namespace, task_queue)
+        return await self.workers.stop(self._ns(namespace), task_queue)
 
     # --- running workflows ------------------------------------------------------------------
     def _warn_if_stale(self, name: str, cls: type | None, namespace: str, task_queue: str) -> None:
@@ -159,7 +167,7 @@ class Lab:
                              timeout: float | None = DEFAULT_TIMEOUT_S, **options: Any) -> LabHandle:
         """Start a workflow; the handle's ``result()`` is bounded by ``timeout`` seconds."""
         self._check_ready()
-        namespace = namespace or self.default_namespace
+        namespace = self._ns(namespace)
         name, cls = _workflow_name_of(run_fn)
         self._warn_if_stale(name, cls, namespace, task_queue)
         if arg is not None and args:
@@ -182,7 +190,7 @@ class Lab:
 
     def handle(self, workflow_id: str, *, namespace: str | None = None, run_id: str | None = None,
                timeout: float | None = DEFAULT_TIMEOUT_S) -> LabHandle:
-        namespace = namespace or self.default_namespace
+        namespace = self._ns(namespace)
         raw = self.client(namespace).get_workflow_handle(workflow_id, run_id=run_id)
         return LabHandle(self, raw, namespace, timeout)
 
@@ -202,7 +210,7 @@ class Lab:
         if hasattr(workflow_id, "workflow_id") and hasattr(workflow_id, "namespace"):
             link = workflow_id
             namespace, run_id, workflow_id = link.namespace, link.run_id or None, link.workflow_id
-        namespace = namespace or self.default_namespace
+        namespace = self._ns(namespace)
         raw = self.client(namespace).get_workflow_handle(workflow_id, run_id=run_id)
         try:
             return await fetch_history(raw, namespace)
@@ -248,6 +256,8 @@ class Lab:
         else:
             where, ui = f"Temporal at {self.address}", ""
         note = f"\n{self.server.note}" if self.server and self.server.note else ""
+        if self.scope.learner:
+            note += f"\n{self.scope.describe()}"
         return f"Nexus Lab ready: {where}{ui}{note}\n{self.workers.table_text()}"
 
     def __repr__(self) -> str:
