@@ -29,6 +29,7 @@ __all__ = [
     "EndpointInfo", "EndpointTable", "NamespaceInfo", "RegistryError", "LabTimeoutError",
     "WorkflowTaskFailedError", "WorkerCrashedError", "WorkerSetupError", "ServerStartError",
     "LabConfigError", "LabConnectionError", "LabStoppedError", "StaleWorkflowWarning", "EmbeddedServer",
+    "walkthrough", "timeline", "load_quiz",
 ]
 
 __version__ = "0.1.0"
@@ -124,3 +125,26 @@ def workshop_mode() -> bool:
 def describe_connection(**kwargs) -> dict:
     """The connect settings :func:`connect` would use, with secrets masked (safe to display)."""
     return redacted(external_connect_config(**kwargs))
+
+
+async def walkthrough(lab: Lab, kind: str = "sync", **options) -> "Walkthrough":
+    """Step through a Nexus operation's life, each step tied to events of a run made just now
+    (see :mod:`nexus_lab.lifecycle`)."""
+    from .lifecycle import walkthrough as make_walkthrough
+
+    return await make_walkthrough(lab, kind, **options)
+
+
+async def timeline(lab: Lab, workflow_id: str, namespace: str | None = None, **options) -> "Timeline":
+    """A workflow's history and its Nexus-linked histories on one time axis
+    (see :mod:`nexus_lab.timeline_model`)."""
+    from .timeline_model import timeline as make_timeline
+
+    return await make_timeline(lab, workflow_id, namespace, **options)
+
+
+def load_quiz(path_or_id: str | Path) -> "Quiz":
+    """A chapter's quiz (``quizzes/<id>.toml``); displaying it shows the quiz widget."""
+    from .quiz import load_quiz as load
+
+    return load(path_or_id)

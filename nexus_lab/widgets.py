@@ -5,7 +5,7 @@ drive them with ``.click()`` and every one has a text fallback (:mod:`nexus_lab.
 
 * :mod:`nexus_lab.quiz_widget` — chapter quizzes (grading in :mod:`nexus_lab.quiz`);
 * :mod:`nexus_lab.lifecycle_widget` — the operation lifecycle walkthrough (:mod:`nexus_lab.lifecycle`);
-* :mod:`nexus_lab.timeline_widget` — caller and handler histories on one time axis (:mod:`nexus_lab.timeline`).
+* :mod:`nexus_lab.timeline_widget` — caller and handler histories on one time axis (:mod:`nexus_lab.timeline_model`).
 """
 
 from __future__ import annotations
