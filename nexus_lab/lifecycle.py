@@ -104,6 +104,14 @@ class OperationLifecycle:
     steps: tuple[Step, ...]
 
     @property
+    def caller_namespace(self) -> str:
+        return self.caller_where.split("/", 1)[0]
+
+    @property
+    def caller_workflow_id(self) -> str:
+        return self.caller_where.split("/", 1)[1]
+
+    @property
     def label(self) -> str:
         return (f"[{self.kind}] {self.service}/{self.operation} via {self.endpoint}, "
                 f"{self.caller_where} #{self.scheduled_event_id}, {self.outcome}")
@@ -369,7 +377,7 @@ async def _ensure_story(lab: Any) -> None:
                          workflows=[demo.FraudCheckWorkflow], nexus_services=[demo.FraudServiceHandler()])
     if lab.workers.get(demo.CALLER_NAMESPACE, WALKTHROUGH_CALLER_QUEUE) is None:
         await lab.worker(namespace=demo.CALLER_NAMESPACE, task_queue=WALKTHROUGH_CALLER_QUEUE,
-                         workflows=[demo.QuickScoreWorkflow, demo.CheckTransactionWorkflow])
+                         workflows=demo.CALLER_WORKFLOWS)
 
 
 async def run_story_operation(lab: Any, kind: str) -> History:

@@ -1,0 +1,134 @@
+"""The history timeline on real runs: lanes, one clock, links, failures and retries."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+import nexus_lab
+from nexus_lab.timeline_widget import TimelineWidget
+
+
+def async_op(walk):
+    return walk.operations[walk.index_of("async")]
+
+
+async def test_caller_and_handler_share_one_clock(lab, story_walkthrough):
+    op = async_op(story_walkthrough)
+    tl = await nexus_lab.timeline(lab, op.caller_workflow_id, namespace=op.caller_namespace)
+    caller = await lab.history(op.caller_workflow_id, namespace=op.caller_namespace)
+    handler = (await lab.follow(caller))[0]
+
+    assert [(lane.key, lane.role, lane.where) for lane in tl.lanes] == [
+        ("A", "caller", f"{caller.namespace}/{caller.workflow_id}"),
+        ("B", "handler", f"{handler.namespace}/{handler.workflow_id}")]
+    assert tl.origin == caller.events[0].time
+    handler_start = tl.mark("B#1")
+    assert handler_start.offset_ms == pytest.approx((handler.events[0].time - caller.events[0].time).total_seconds() * 1000)
+    offsets = [m.offset_ms for m in tl.marks]
+    assert offsets == sorted(offsets)
+    scheduled = tl.mark(f"A#{op.scheduled_event_id}")
+    completed = tl.mark(f"A#{caller.find('NexusOperationCompleted')[0].id}")
+    assert scheduled.offset_ms < handler_start.offset_ms < completed.offset_ms  # causality on one axis
+    assert {m.category for m in tl.marks if m.event.kind == "nexus"} == {"nexus"}
+
+
+async def test_links_are_resolved_both_ways_and_from_either_end(lab, story_walkthrough):
+    op = async_op(story_walkthrough)
+    from_caller = await nexus_lab.timeline(lab, op.caller_workflow_id, namespace=op.caller_namespace)
+    started_id = (await lab.history(op.caller_workflow_id, namespace=op.caller_namespace)).find("NexusOperationStarted")[0].id
+    assert [c.text() for c in from_caller.connections] == [
+        f"A #{started_id} NexusOperationStarted → B #1 WorkflowExecutionStarted",
+        f"B #1 WorkflowExecutionStarted → A #{op.scheduled_event_id} NexusOperationScheduled"]
+    assert from_caller.outside == []
+
+    handler_lane = from_caller.lane("B")
+    from_handler = await nexus_lab.timeline(lab, handler_lane.history.workflow_id, namespace=handler_lane.history.namespace)
+    assert [lane.where for lane in from_handler.lanes] == [lane.where for lane in from_caller.lanes]
+    assert [c.text() for c in from_handler.connections] == [c.text() for c in from_caller.connections]
+
+
+async def test_widget_link_buttons_and_follow_link(lab, story_walkthrough):
+    op = async_op(story_walkthrough)
+    tl = await nexus_lab.timeline(lab, op.caller_workflow_id, namespace=op.caller_namespace)
+    widget = TimelineWidget(tl)
+    assert widget.selected.key == f"A#{op.scheduled_event_id}"  # first Nexus event selected
+    assert len(widget.link_buttons) == 2
+
+    widget.link_buttons[0].click()
+    source, target = tl.connections[0].source, tl.connections[0].target
+    assert widget.selected.key == source.key
+    assert widget.chart.value.count('fill="#fde293"') == 2  # both ends highlighted
+    assert f"linked with</th><td>{target.label()}" in widget.details.value
+
+    widget.follow_button.click()
+    assert widget.selected.key == target.key == "B#1"
+    assert "completion_callbacks" in widget.details.value
+
+    task_events = len(widget.event_picker.options)
+    widget.show_tasks.value = True
+    assert len(widget.event_picker.options) > task_events
+    assert any("WorkflowTaskCompleted" in label for label, _key in widget.event_picker.options)
+
+
+async def test_text_fallback_and_svg_state_the_same_facts(lab, story_walkthrough):
+    op = async_op(story_walkthrough)
+    tl = await nexus_lab.timeline(lab, op.caller_workflow_id, namespace=op.caller_namespace)
+    widget = TimelineWidget(tl)
+    data = widget._repr_mimebundle_()
+    text = (data[0] if isinstance(data, tuple) else data)["text/plain"]
+    assert text == tl.text()
+    for mark in tl.shown():
+        assert f"{mark.offset_ms:.1f} ms  {mark.lane} #{mark.event.id:<3}" in text
+        assert f'data-key="{mark.key}"' in widget.chart.value
+    for connection in tl.connections:
+        assert connection.text() in text
+    assert "Failures and retries: none." in text
+    assert 'role="img"' in widget.chart.value and "2 links" in widget.chart.value
+
+
+async def test_failures_are_marked(lab, risky):
+    story, endpoint = risky
+    await lab.execute(story.RejectedPaymentWorkflow.run, endpoint, namespace=story.CALLER_NAMESPACE,
+                      task_queue=story.CALLER_QUEUE, id="tl-rejected")
+    tl = await nexus_lab.timeline(lab, "tl-rejected", namespace=story.CALLER_NAMESPACE)
+    failed = [m for m in tl.marks if m.category == "failure"]
+    assert [m.event.type for m in failed] == ["NexusOperationFailed"]
+    assert 'data-category="failure"' in tl.svg()
+    problem = tl.problems()[0]
+    assert problem.startswith(f"A #{failed[0].event.id} NexusOperationFailed") and "deny list" in problem
+    assert "! NexusOperationFailed" in tl.text()
+
+
+async def test_a_retrying_operation_shows_attempts_and_last_failure(lab, risky):
+    story, endpoint = risky
+    handle = await lab.start_workflow(story.FlakyPaymentWorkflow.run, endpoint, namespace=story.CALLER_NAMESPACE,
+                                      task_queue=story.CALLER_QUEUE, id="tl-flaky")
+    try:
+        tl = await _timeline_once_retried(lab, "tl-flaky", story.CALLER_NAMESPACE)
+        notes = tl.lane("A").retry_notes()
+        assert len(notes) == 1 and "flaky (#5)" in notes[0]
+        assert "risk database unreachable" in notes[0]
+        assert "A pending: flaky (#5)" in tl.text()
+        assert "↻" in tl.svg()
+        widget = TimelineWidget(tl)
+        assert "risk database unreachable" in widget.problems.value
+        await widget.refresh()  # fetched again: still the same workflow, attempts can only grow
+        assert widget.timeline.lane("A").history.workflow_id == "tl-flaky"
+        assert widget.timeline.lane("A").description.pending_operations[0].attempt >= \
+            tl.lane("A").description.pending_operations[0].attempt
+    finally:
+        await handle.raw.terminate(reason="test done")
+
+
+async def _timeline_once_retried(lab, workflow_id, namespace, timeout=20.0):
+    """Wait (bounded) until the server has retried the operation at least once."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        tl = await nexus_lab.timeline(lab, workflow_id, namespace=namespace)
+        ops = tl.lane("A").description.pending_operations if tl.lane("A").description else []
+        if ops and ops[0].attempt >= 2 and ops[0].last_failure:
+            return tl
+        assert asyncio.get_running_loop().time() < deadline, f"no retry seen in {timeout}s: {ops}"
+        await asyncio.sleep(0.3)
