@@ -20,7 +20,12 @@ from temporalio.api.operatorservice.v1 import (
     ListNexusEndpointsRequest,
     UpdateNexusEndpointRequest,
 )
-from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, RegisterNamespaceRequest
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import (
+    DescribeNamespaceRequest,
+    GetWorkflowExecutionHistoryRequest,
+    RegisterNamespaceRequest,
+)
 from temporalio.client import Client
 from temporalio.converter import DataConverter
 from temporalio.service import RPCError, RPCStatusCode
@@ -159,7 +164,27 @@ async def ensure_namespace(client: Client, name: str, retention_days: int = 1) -
         if err.status == RPCStatusCode.ALREADY_EXISTS:  # another kernel won the race
             return NamespaceInfo(name, "exists")
         raise _explain(err, f"create namespace {name!r}") from None
+    await _wait_until_usable(client, name)
     return NamespaceInfo(name, "created")
+
+
+async def _wait_until_usable(client: Client, name: str) -> None:
+    """A new namespace is refused ("Namespace ... is not found") until the frontend's namespace
+    cache refreshes; the learner's next cell starts a workflow in it at once, so wait here."""
+    # The probe's workflow ID must not contain "namespace": the "workflow not found for ID: ..."
+    # reply quotes it, and the check below looks for "namespace" and "not found".
+    probe = GetWorkflowExecutionHistoryRequest(
+        namespace=name, execution=WorkflowExecution(workflow_id="nexus-lab-visibility-probe"))
+    deadline = time.monotonic() + NAMESPACE_VISIBLE_WAIT_S
+    while True:
+        try:
+            await client.workflow_service.get_workflow_execution_history(probe)
+            return
+        except RPCError as err:
+            unknown_namespace = "namespace" in err.message.lower() and "not found" in err.message.lower()
+            if not unknown_namespace or time.monotonic() > deadline:
+                return
+        await asyncio.sleep(0.05)
 
 
 async def find_endpoint(client: Client, name: str) -> EndpointInfo | None:
