@@ -181,7 +181,9 @@ async def _wait_until_usable(client: Client, name: str) -> None:
             await client.workflow_service.get_workflow_execution_history(probe)
             return
         except RPCError as err:
-            unknown_namespace = "namespace" in err.message.lower() and "not found" in err.message.lower()
+            # "Namespace <name> is not found." (not "workflow not found for ID: ...", the probe's
+            # normal answer once the namespace is visible)
+            unknown_namespace = err.message.lower().startswith("namespace") and "not found" in err.message.lower()
             if not unknown_namespace or time.monotonic() > deadline:
                 return
         await asyncio.sleep(0.05)
