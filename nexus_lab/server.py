@@ -191,11 +191,12 @@ def _read_record(port: int) -> dict:
         return {}
 
 
-def _server_command(port: int, ui_port: int, db_path: Path | None, log_level: str) -> list[str]:
+def _server_command(port: int, ui_port: int, db_path: Path | None, log_level: str,
+                    ip: str = LOOPBACK) -> list[str]:
     command = [
         temporal_binary(), "server", "start-dev",
         "--headless",
-        "--ip", LOOPBACK,
+        "--ip", ip,
         "--port", str(port),
         "--ui-port", str(ui_port),
         "--log-level", log_level,
@@ -255,10 +256,12 @@ async def start_embedded_server(
     db_path: str | Path | None = None,
     log_level: str = "warn",
     reuse: bool = True,
+    ip: str = LOOPBACK,
 ) -> EmbeddedServer:
     """Start (or reuse) a dev server on ``port``; fall back to a free port when it is taken.
 
     Returns once the frontend accepts connections; the caller connects a client right after.
+    The server listens on loopback only unless ``ip`` says otherwise (``nexus-lab workshop serve``).
     """
     notes = []
     state = await probe_port(port)
@@ -283,7 +286,7 @@ async def start_embedded_server(
         db.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + DB_LOCK_WAIT_S
     while True:
-        server = await _launch(port, ui_port, db, log_level, log_path, " ".join(notes))
+        server = await _launch(port, ui_port, db, log_level, log_path, " ".join(notes), ip)
         if server is not None:
             return server
         if time.monotonic() > deadline:
@@ -298,10 +301,10 @@ database (SQLite says "database is locked"); the lab waits for it this long."""
 
 
 async def _launch(port: int, ui_port: int, db: Path | None, log_level: str, log_path: Path,
-                  note: str) -> EmbeddedServer | None:
+                  note: str, ip: str) -> EmbeddedServer | None:
     """One attempt at starting the server; ``None`` when its database file is still locked."""
     log_start = log_path.stat().st_size if log_path.exists() else 0
-    proc = _spawn(_server_command(port, ui_port, db, log_level), log_path)
+    proc = _spawn(_server_command(port, ui_port, db, log_level, ip), log_path)
     server = EmbeddedServer(port=port, ui_port=ui_port, log_path=log_path, db_path=db,
                             pid=proc.pid, owned=True, note=note, _process=proc)
     _live_servers.add(server)

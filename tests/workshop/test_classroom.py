@@ -1,0 +1,88 @@
+"""A workshop on one machine: one shared server, learners in separate processes submitting at once
+through the instructor's classroom.v1 Nexus service, and the class report showing exactly that."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nexus_lab import classroom
+
+LEARNER = Path(__file__).with_name("learner.py")
+
+
+@pytest.fixture(scope="module")
+async def instructor(lab, tmp_path_factory):
+    ledger = classroom.Ledger(tmp_path_factory.mktemp("instructor") / "ledger.json")
+    await classroom.open_classroom(lab, ledger)
+    return ledger
+
+
+class learner_process:
+    """A learner's process; ``await it.output()`` waits without blocking the instructor's loop
+    (the classroom handler runs in this test process)."""
+
+    def __init__(self, name: str, outcomes: list, address: str, home: Path):
+        env = dict(os.environ, NEXUS_LAB_LEARNER=name, TEMPORAL_ADDRESS=address, NEXUS_LAB_HOME=str(home))
+        self.proc = subprocess.Popen([sys.executable, str(LEARNER), json.dumps(outcomes)], env=env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    async def output(self) -> str:
+        out, _ = await asyncio.to_thread(self.proc.communicate, timeout=60)
+        return out
+
+
+async def test_learners_at_once_and_the_report_shows_what_they_did(lab, instructor, tmp_path):
+    plans = {
+        "alice": [["ch03-sync", "pass", ""], ["ch06-errors", "pass", ""]],
+        "bob": [["ch03-sync", "fail", "expected getQuickScore to return 12, got 0"],
+                ["ch06-errors", "fail", "expected HandlerError BAD_REQUEST, got INTERNAL"]],
+        "carol": [["ch03-sync", "pass", ""], ["ch06-errors", "fail", "expected HandlerError BAD_REQUEST, got INTERNAL"]],
+    }
+    procs = {name: learner_process(name, plan, lab.server.address, tmp_path / name) for name, plan in plans.items()}
+    for name, proc in procs.items():
+        out = await proc.output()
+        assert "Submitted 1 result set(s) to the classroom." in out, (name, out)
+    report = classroom.class_report(instructor.submissions())
+    rows = {r.learner: (r.passed, r.attempted) for r in report.learners}
+    assert rows == {
+        "alice": (["ch03-sync", "ch06-errors"], ["ch03-sync", "ch06-errors"]),
+        "bob": ([], ["ch03-sync", "ch06-errors"]),
+        "carol": (["ch03-sync"], ["ch03-sync", "ch06-errors"]),
+    }
+    by_exercise = {e.exercise: (e.passed, e.learners, e.common_failure) for e in report.exercises}
+    assert by_exercise == {
+        "ch03-sync": (2, 3, "expected getQuickScore to return 12, got 0"),
+        "ch06-errors": (1, 3, "expected HandlerError BAD_REQUEST, got INTERNAL"),
+    }
+    text = report.text()
+    assert "alice" in text and "1/3" in text and "BAD_REQUEST, got INTERNAL" in text
+    assert "<td>ch06-errors</td><td>1/3 (33%)</td>" in report.html()
+
+
+async def test_offline_submission_waits_and_is_never_counted_twice(lab, instructor, tmp_path):
+    home = tmp_path / "dana"
+    offline = learner_process("dana", [["ch03-sync", "fail", "not yet"]], "127.0.0.1:1", home)
+    assert "Saved for later: 1 submission(s) wait in the outbox" in await offline.output()
+    online = learner_process("dana", [["ch03-sync", "pass", ""]], lab.server.address, home)
+    assert "Submitted 2 result set(s)" in await online.output()
+    dana = [s for s in instructor.submissions() if s.learner == "dana"]
+    assert len(dana) == 2
+    # A resend of a delivered submission (say the receipt was lost) is recorded once.
+    (home / "classroom").mkdir(parents=True, exist_ok=True)
+    resend = [{"submission_id": dana[0].submission_id, "learner": "dana", "sent_at": dana[0].sent_at,
+               "outcomes": [{"exercise": "ch03-sync", "status": "fail", "message": "not yet"}]}]
+    (home / "classroom" / "outbox.json").write_text(json.dumps(resend))
+    again = learner_process("dana", [], lab.server.address, home)
+    assert "Submitted" in await again.output()
+    assert len([s for s in instructor.submissions() if s.learner == "dana"]) == 3  # 2 + the empty one
+    ids = [s.submission_id for s in instructor.submissions()]
+    assert len(ids) == len(set(ids))
+    report = classroom.class_report(instructor.submissions())
+    assert next(r for r in report.learners if r.learner == "dana").passed == ["ch03-sync"]
