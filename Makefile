@@ -18,6 +18,7 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/00-welcome.ipynb
 
 test: $(STAMP)
+	./tools/ensure_chromium.sh
 	$(BIN)/python -m pytest
 
 demo: $(STAMP)

@@ -85,7 +85,8 @@ class LifecycleWidget(TextFallback, w.VBox):
         self.chooser.observe(self._on_choice, names="value")
         self.back_button.on_click(lambda _button: self.previous_step())
         self.next_button.on_click(lambda _button: self.next_step())
-        super().__init__([self.chooser, self.source, self.diagram, self.step_view,
+        heading = w.HTML("<b>Nexus operation lifecycle</b>, step by step through a real run's events")
+        super().__init__([heading, self.chooser, self.source, self.diagram, self.step_view,
                           w.HBox([self.back_button, self.next_button])])
         self.add_class("nexus-lab-lifecycle")
         self._render()

@@ -28,7 +28,7 @@ def _choice_inputs(question: Question) -> list[Any]:
                 for c in question.choices]
     options = [("—", None)] + [(c, i) for i, c in enumerate(question.choices)]
     return [w.Dropdown(options=options, value=None, description=f"{p + 1}.",
-                       layout=w.Layout(width="auto"), style={"description_width": "2em"})
+                       layout=w.Layout(width="420px"), style={"description_width": "2em"})
             for p in range(len(question.choices))]
 
 

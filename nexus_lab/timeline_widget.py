@@ -12,6 +12,7 @@ import html
 
 import ipywidgets as w
 
+from .history import preview
 from .lifecycle import clock
 from .timeline_model import Mark, Timeline, refresh
 from .widget_text import TextFallback
@@ -124,7 +125,7 @@ class TimelineWidget(TextFallback, w.VBox):
                 ("time", f"{clock(e.time)} (+{mark.offset_ms:.1f} ms)")]
         if mark.attempt > 1:
             rows.append(("attempt", str(mark.attempt)))
-        rows += [(key, str(value)) for key, value in e.fields.items()]
+        rows += [(key, value if isinstance(value, str) else preview(value, 300)) for key, value in e.fields.items()]
         for connection in self.timeline.connections_of(mark):
             other = connection.target if connection.source.key == mark.key else connection.source
             rows.append(("linked with", other.label()))

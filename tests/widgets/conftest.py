@@ -8,6 +8,9 @@ import pytest
 
 QUIZ_FILE = Path(__file__).with_name("quiz-fixture.toml")
 
+# Driven in Chromium by test_browser.py (JupyterLab runs it); never collected by nbval directly.
+collect_ignore = ["browser-check.ipynb"]
+
 
 @pytest.fixture
 def progress_file(tmp_path, monkeypatch):
