@@ -288,3 +288,34 @@ async def serve_classroom(port: int, ip: str, ledger: Ledger) -> None:
             await asyncio.sleep(0.5)
     finally:
         await lab.stop()
+
+
+def workshop_main(argv: list[str]) -> int:
+    """``nexus-lab workshop serve|report`` (instructor side)."""
+    import argparse
+
+    from .config import DEFAULT_PORT
+
+    parser = argparse.ArgumentParser(prog="nexus-lab workshop", description="Run a workshop on one shared cluster.")
+    sub = parser.add_subparsers(dest="action", required=True)
+    serve = sub.add_parser("serve", help="start the room's dev server and the classroom service")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT)
+    serve.add_argument("--ip", default="0.0.0.0", help="address to listen on (0.0.0.0: the whole room)")
+    serve.add_argument("--ledger", type=Path, help="where submissions are kept")
+    report = sub.add_parser("report", help="show the class table from the ledger")
+    report.add_argument("--ledger", type=Path, help="the ledger `serve` writes")
+    report.add_argument("--html", type=Path, help="also write the table as an HTML page")
+    args = parser.parse_args(argv)
+    ledger = Ledger(args.ledger)
+    if args.action == "serve":
+        try:
+            asyncio.run(serve_classroom(args.port, args.ip, ledger))
+        except KeyboardInterrupt:
+            print("Workshop server stopped.")
+        return 0
+    table = class_report(ledger.submissions())
+    print(table.text() if table.learners else f"No submissions yet in {ledger.path}.")
+    if args.html:
+        atomic_write_text(args.html, table.html())
+        print(f"HTML report: {args.html}")
+    return 0

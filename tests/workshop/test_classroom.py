@@ -86,3 +86,13 @@ async def test_offline_submission_waits_and_is_never_counted_twice(lab, instruct
     assert len(ids) == len(set(ids))
     report = classroom.class_report(instructor.submissions())
     assert next(r for r in report.learners if r.learner == "dana").passed == ["ch03-sync"]
+
+
+async def test_report_command_prints_and_writes_html(instructor, tmp_path, capsys):
+    from nexus_lab.classroom import workshop_main
+
+    page = tmp_path / "report.html"
+    assert workshop_main(["report", "--ledger", str(instructor.path), "--html", str(page)]) == 0
+    out = capsys.readouterr().out
+    assert "Learner" in out and "alice" in out and f"HTML report: {page}" in out
+    assert "<h1>Class report</h1>" in page.read_text()
