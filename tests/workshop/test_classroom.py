@@ -96,3 +96,29 @@ async def test_report_command_prints_and_writes_html(instructor, tmp_path, capsy
     out = capsys.readouterr().out
     assert "Learner" in out and "alice" in out and f"HTML report: {page}" in out
     assert "<h1>Class report</h1>" in page.read_text()
+
+
+async def test_workshop_serve_end_to_end(tmp_path):
+    """The instructor's command: prints the learners' line, takes a submission, stops on Ctrl+C."""
+    import signal
+
+    from nexus_lab.server import find_free_port_pair
+
+    from ..processes import wait_dead
+
+    port = find_free_port_pair(28800)
+    ledger = tmp_path / "ledger.json"
+    code = ("import sys; from nexus_lab.classroom import workshop_main; "
+            f"sys.exit(workshop_main(['serve', '--port', '{port}', '--ip', '127.0.0.1', '--ledger', r'{ledger}']))")
+    serve = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                             env=dict(os.environ, NEXUS_LAB_HOME=str(tmp_path / "instructor")))
+    banner = [await asyncio.to_thread(serve.stdout.readline) for _ in range(2)]
+    assert banner[0].startswith("Workshop server ready")
+    assert f"export TEMPORAL_ADDRESS=127.0.0.1:{port} NEXUS_LAB_LEARNER=<your-name>" in banner[1]
+    erin = learner_process("erin", [["ch01-routing", "pass", ""]], f"127.0.0.1:{port}", tmp_path / "erin")
+    assert "Submitted 1 result set(s)" in await erin.output()
+    assert "erin" in ledger.read_text()
+    server_pid = json.loads((tmp_path / "instructor" / f"server-{port}.json").read_text())["pid"]
+    serve.send_signal(signal.SIGINT)
+    await asyncio.to_thread(serve.wait, 15)
+    assert wait_dead(server_pid, 5.0)
