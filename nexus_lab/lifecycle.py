@@ -24,7 +24,7 @@ from typing import Any, Sequence
 from temporalio.common import WorkflowIDConflictPolicy
 
 from . import demo
-from .history import EventView, History, LinkRef, preview
+from .history import EventView, History, LinkRef, PendingOperation, WorkflowDescription, preview
 from .registry import EndpointInfo
 
 OUTCOME_TYPES = {
@@ -56,7 +56,7 @@ def milliseconds_between(earlier: datetime, later: datetime) -> float:
 class Evidence:
     """One fact a step rests on: an event of a real history, or the endpoint's Registry entry."""
 
-    role: str                    # "caller", "handler" or "registry"
+    role: str                    # "caller", "handler", "registry" or "server" (describe of a pending op)
     where: str                   # "payments/walkthrough-sync-1a2b" or "Nexus Registry"
     event: EventView | None = None
     offset_ms: float | None = None  # from the operation's NexusOperationScheduled event
@@ -156,8 +156,11 @@ class _Operation:
     """The events of one operation gathered from both histories, and helpers to cite them."""
 
     def __init__(self, caller: History, scheduled: EventView, handlers: Sequence[History],
-                 endpoints: Sequence[EndpointInfo]):
+                 endpoints: Sequence[EndpointInfo], description: WorkflowDescription | None = None):
         self.caller, self.scheduled = caller, scheduled
+        pending = description.pending_operations if description else []
+        self.pending: PendingOperation | None = next(
+            (p for p in pending if p.scheduled_event_id == scheduled.id), None)
         self.started = _after(caller.events, scheduled.id, ["NexusOperationStarted"])
         self.outcome = _after(caller.events, scheduled.id, list(OUTCOME_TYPES))
         self.route = _route_of(scheduled.fields["endpoint"], endpoints)
@@ -235,10 +238,15 @@ def _route_step(op: _Operation) -> Step:
 
 def _sync_handler_step(op: _Operation) -> Step:
     if op.outcome is None:
+        facts = [op.caller_fact(op.scheduled)]
+        if op.pending is not None:
+            facts.append(Evidence("server", "pending operation (describe)", note=str(op.pending)))
+        retried = (f" The server reports attempt {op.pending.attempt}, state {op.pending.state}: failed attempts "
+                   "leave no events, so only describe shows them." if op.pending is not None else
+                   " lab.describe(...) on the caller shows the attempt and last failure.")
         return Step("handler", "The handler has not answered yet",
                     "There is neither a NexusOperationStarted nor a result event yet: the request is still being "
-                    "delivered or retried. lab.describe(...) on the caller shows the attempt and last failure.",
-                    (op.caller_fact(op.scheduled),), "handler")
+                    "delivered or retried." + retried, tuple(facts), "handler")
     delta = op.ms(op.outcome)
     explanation = (
         f"The handler method ran inside the handler worker's Nexus task and answered in the reply to the "
@@ -309,9 +317,11 @@ def _outcome_words(event: EventView) -> str:
 
 
 def lifecycle_of(caller: History, scheduled: EventView, handlers: Sequence[History] = (),
-                 endpoints: Sequence[EndpointInfo] = ()) -> OperationLifecycle:
-    """The steps of the operation ``caller`` scheduled at event ``scheduled``, from real events."""
-    op = _Operation(caller, scheduled, handlers, endpoints)
+                 endpoints: Sequence[EndpointInfo] = (),
+                 description: WorkflowDescription | None = None) -> OperationLifecycle:
+    """The steps of the operation ``caller`` scheduled at event ``scheduled``, from real events
+    (and, for a running caller, from its ``describe``: attempts of an operation still pending)."""
+    op = _Operation(caller, scheduled, handlers, endpoints, description)
     if op.kind == "async":
         steps = (_schedule_step(op), _route_step(op), _async_handler_step(op), _async_result_step(op))
     else:
@@ -323,10 +333,11 @@ def lifecycle_of(caller: History, scheduled: EventView, handlers: Sequence[Histo
                               f"{caller.namespace}/{caller.workflow_id}", scheduled.id, op.target(), steps)
 
 
-def lifecycles(caller: History, handlers: Sequence[History] = (),
-               endpoints: Sequence[EndpointInfo] = ()) -> list[OperationLifecycle]:
+def lifecycles(caller: History, handlers: Sequence[History] = (), endpoints: Sequence[EndpointInfo] = (),
+               description: WorkflowDescription | None = None) -> list[OperationLifecycle]:
     """One lifecycle per Nexus operation the caller workflow scheduled, in order."""
-    return [lifecycle_of(caller, event, handlers, endpoints) for event in caller.find("NexusOperationScheduled")]
+    return [lifecycle_of(caller, event, handlers, endpoints, description)
+            for event in caller.find("NexusOperationScheduled")]
 
 
 class Walkthrough:
@@ -404,7 +415,9 @@ async def walkthrough(lab: Any, kind: str = "sync", *, workflow_id: str | None =
     endpoints = await lab.endpoints()
     operations = []
     for caller in callers:
-        operations += lifecycles(caller, await lab.follow(caller), endpoints)
+        description = (await lab.describe(caller.workflow_id, namespace=caller.namespace)
+                       if caller.status == "RUNNING" else None)
+        operations += lifecycles(caller, await lab.follow(caller), endpoints, description)
     walk = Walkthrough(operations)
     if any(op.kind == kind for op in operations):
         walk.choice = walk.index_of(kind)

@@ -161,7 +161,7 @@ class Timeline:
         return lines
 
     def text(self, *, tasks: bool = False) -> str:
-        lines = [f"Timeline of {len(self.lanes)} histories on one clock: 0 ms = {clock(self.origin)}, "
+        lines = [f"Timeline of {_histories(len(self.lanes))} on one clock: 0 ms = {clock(self.origin)}, "
                  f"span {self.span_ms:.1f} ms. ★ Nexus event, ! failure, ↻ retry, ⊘ cancel."]
         for lane in self.lanes:
             lines.append(f"  {lane.key} {lane.role:<16} {lane.where} · {lane.history.workflow_type} · {lane.history.status}")
@@ -199,6 +199,10 @@ class Timeline:
         from IPython.display import display
 
         display(self.widget())
+
+
+def _histories(count: int) -> str:
+    return f"{count} history" if count == 1 else f"{count} histories"
 
 
 def _lane_order(history: History) -> tuple[int, datetime]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from typing import Sequence
 
-from .timeline_model import Mark, Timeline, nice_step
+from .timeline_model import Mark, Timeline, _histories, nice_step
 
 WIDTH, LABEL_W, RIGHT_PAD, TOP, LANE_H = 960, 250, 30, 34, 74
 COLOURS = {
@@ -115,7 +115,7 @@ def render(timeline: Timeline, *, tasks: bool = False, highlight: Sequence[str] 
     visible = {m.key for m in shown}
     height = TOP + len(timeline.lanes) * LANE_H + 30
     span = timeline.span_ms
-    summary = (f"Timeline of {len(timeline.lanes)} histories over {span:.1f} ms, "
+    summary = (f"Timeline of {_histories(len(timeline.lanes))} over {span:.1f} ms, "
                f"{sum(1 for m in shown if m.category == 'nexus')} Nexus events, {len(timeline.connections)} links, "
                f"{len(timeline.problems())} failures or retries.")
     parts = [f'<svg class="nexus-lab-timeline" xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '

@@ -14,7 +14,7 @@ import ipywidgets as w
 
 from .history import preview
 from .lifecycle import clock
-from .timeline_model import Mark, Timeline, refresh
+from .timeline_model import Mark, Timeline, _histories, refresh
 from .widget_text import TextFallback
 
 
@@ -87,7 +87,7 @@ class TimelineWidget(TextFallback, w.VBox):
 
     def _render(self) -> None:
         t = self.timeline
-        self.title.value = (f"<b>Timeline</b>: {len(t.lanes)} histories on one clock, 0 ms = "
+        self.title.value = (f"<b>Timeline</b>: {_histories(len(t.lanes))} on one clock, 0 ms = "
                             f"{html.escape(clock(t.origin))}, span {t.span_ms:.1f} ms")
         shown = t.shown(tasks=self.show_tasks.value)
         previous = self.event_picker.value

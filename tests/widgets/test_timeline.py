@@ -85,6 +85,7 @@ async def test_text_fallback_and_svg_state_the_same_facts(lab, story_walkthrough
     for connection in tl.connections:
         assert connection.text() in text
     assert "Failures and retries: none." in text
+    assert text.startswith("Timeline of 2 histories on one clock")
     assert 'role="img"' in widget.chart.value and "2 links" in widget.chart.value
 
 
@@ -112,6 +113,11 @@ async def test_a_retrying_operation_shows_attempts_and_last_failure(lab, risky):
         assert "risk database unreachable" in notes[0]
         assert "A pending: flaky (#5)" in tl.text()
         assert "↻" in tl.svg()
+        walk = await nexus_lab.walkthrough(lab, workflow_id="tl-flaky", namespace=story.CALLER_NAMESPACE)
+        op = walk.operations[0]
+        assert (op.kind, op.outcome, op.steps[-1].title) == ("pending", "pending", "The handler has not answered yet")
+        server_fact = next(e for e in op.steps[-1].evidence if e.role == "server")
+        assert "risk database unreachable" in server_fact.note and "attempt" in op.steps[-1].explanation
         widget = TimelineWidget(tl)
         assert "risk database unreachable" in widget.problems.value
         await widget.refresh()  # fetched again: still the same workflow, attempts can only grow
