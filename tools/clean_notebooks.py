@@ -1,0 +1,144 @@
+"""Keep the course notebooks clean: outputs only in the cells CI checks.
+
+A chapter notebook is committed without outputs, except the cells whose first lines carry
+``# NBVAL_CHECK_OUTPUT``: their outputs are the reference that ``pytest --nbval-lax`` compares a
+fresh run against (after ``tests/nbval_sanitize.cfg``). So a demo that stops demonstrating its
+point fails CI, and a diff of a notebook shows prose and code, not run noise.
+
+    python tools/clean_notebooks.py notebooks/*.ipynb            # strip in place
+    python tools/clean_notebooks.py --execute notebooks/03-*.ipynb  # run, then keep checked outputs
+    python tools/clean_notebooks.py --check notebooks/*.ipynb    # exit 1 if any notebook is not clean
+
+Run ``--execute`` with ``NEXUS_LAB_PORT`` set to a free port (and ``NEXUS_LAB_HOME`` to a scratch
+folder) so the run gets a server of its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+
+CHECK_MARK = "NBVAL_CHECK_OUTPUT"
+KEPT_NOTEBOOK_METADATA = ("kernelspec", "language_info")
+KEPT_CELL_METADATA = ("tags",)
+
+
+def is_checked(cell) -> bool:
+    """A code cell whose output CI compares (``# NBVAL_CHECK_OUTPUT`` among its comment lines)."""
+    if cell.cell_type != "code":
+        return False
+    return any(line.strip().startswith("#") and CHECK_MARK in line for line in cell.source.splitlines())
+
+
+def clean(nb):
+    """Strip outputs and counts everywhere except checked cells (renumbered 1, 2, ...); drop run metadata."""
+    nb.metadata = {k: v for k, v in nb.metadata.items() if k in KEPT_NOTEBOOK_METADATA}
+    if "language_info" in nb.metadata:
+        nb.metadata["language_info"] = {"name": nb.metadata["language_info"].get("name", "python")}
+    count = 0
+    for cell in nb.cells:
+        cell.metadata = {k: v for k, v in cell.metadata.items() if k in KEPT_CELL_METADATA}
+        if cell.cell_type != "code":
+            continue
+        if is_checked(cell):
+            count += 1
+            cell.execution_count = count
+            for output in cell.outputs:
+                if "execution_count" in output:
+                    output["execution_count"] = count
+                if "metadata" in output:
+                    output["metadata"] = {}
+        else:
+            cell.outputs = []
+            cell.execution_count = None
+    return nb
+
+
+def problems(nb) -> list[str]:
+    """Why a notebook is not clean (empty when it is)."""
+    found = []
+    extra = sorted(set(nb.metadata) - set(KEPT_NOTEBOOK_METADATA))
+    if extra:
+        found.append(f"notebook metadata {extra} (run state, e.g. widget state)")
+    checked = 0
+    for index, cell in enumerate(nb.cells):
+        where = f"cell {index} ({cell.get('id', '?')})"
+        extra = sorted(set(cell.metadata) - set(KEPT_CELL_METADATA))
+        if extra:
+            found.append(f"{where}: metadata {extra}")
+        if cell.cell_type != "code":
+            continue
+        if is_checked(cell):
+            checked += 1
+            if cell.execution_count is None or not cell.outputs:
+                found.append(f"{where}: checked cell without its reference output (run --execute)")
+            if any(o.get("output_type") == "error" for o in cell.outputs):
+                found.append(f"{where}: checked cell's reference output is an error")
+        elif cell.outputs or cell.execution_count is not None:
+            found.append(f"{where}: stray output or execution count in an unchecked cell")
+    if checked == 0:
+        found.append("no cell is marked # NBVAL_CHECK_OUTPUT: CI would check nothing")
+    return found
+
+
+def execute(path: Path, timeout: int = 120):
+    """Run a notebook top to bottom in a fresh kernel (working directory: the notebook's folder)."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    client.execute()
+    return nb
+
+
+def slow_cells(nb, threshold: float = 1.0) -> list[str]:
+    """Cells that took longer than ``threshold`` seconds in the last run (from nbclient's timing)."""
+    from datetime import datetime
+
+    found = []
+    for index, cell in enumerate(nb.cells):
+        timing = cell.get("metadata", {}).get("execution", {})
+        start, end = timing.get("iopub.execute_input"), timing.get("shell.execute_reply")
+        if not (start and end):
+            continue
+        seconds = (datetime.fromisoformat(end.replace("Z", "+00:00"))
+                   - datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()
+        if seconds > threshold:
+            first = cell.source.splitlines()[0] if cell.source else ""
+            found.append(f"cell {index}: {seconds:.1f} s  {first[:60]}")
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("paths", nargs="+", type=Path)
+    parser.add_argument("--execute", action="store_true", help="run each notebook first, then clean it")
+    parser.add_argument("--check", action="store_true", help="only report notebooks that are not clean")
+    args = parser.parse_args(argv)
+    status = 0
+    for path in args.paths:
+        if args.check:
+            found = problems(nbformat.read(path, as_version=4))
+            for problem in found:
+                print(f"{path}: {problem}")
+            status |= bool(found)
+            continue
+        if args.execute:
+            started = time.monotonic()
+            nb = execute(path)
+            print(f"{path}: executed in {time.monotonic() - started:.1f} s")
+            for line in slow_cells(nb):
+                print(f"  {line}")
+        else:
+            nb = nbformat.read(path, as_version=4)
+        nbformat.write(clean(nb), path)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
