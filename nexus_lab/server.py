@@ -195,7 +195,7 @@ def _server_command(port: int, ui_port: int, db_path: Path | None, log_level: st
                     ip: str = LOOPBACK) -> list[str]:
     command = [
         temporal_binary(), "server", "start-dev",
-        "--headless",
+        # The Web UI is part of the course (chapters 0 and 8 link to it): no --headless.
         "--ip", ip,
         "--port", str(port),
         "--ui-port", str(ui_port),
