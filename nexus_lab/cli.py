@@ -1,0 +1,199 @@
+"""``nexus-lab``: the course's command line.
+
+Subcommands are one table, :data:`COMMANDS`: name → (one-line help, ``"module:function"``). Each
+function takes the remaining arguments (``argv``) and returns the exit code, so a new subcommand
+is one line here plus its function, wherever it lives; modules load only when their command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+import time
+from pathlib import Path
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "list": ("status of every exercise, and quiz scores", "nexus_lab.cli:cmd_list"),
+    "check": ("check an exercise (the next unsolved one without an ID)", "nexus_lab.cli:cmd_check"),
+    "hint": ("show the next hint for an exercise", "nexus_lab.cli:cmd_hint"),
+    "reset": ("restore an exercise to its start (your version is backed up)", "nexus_lab.cli:cmd_reset"),
+    "verify": ("self-check: every solution passes, every untouched exercise fails", "nexus_lab.cli:cmd_verify"),
+    "generate": ("(course authors) rebuild exercises/ from solutions/", "nexus_lab.cli:cmd_generate"),
+    "bench": ("benchmark the lab against the raw SDK", "nexus_lab.bench:main"),
+    "workshop": ("run a workshop on one shared cluster (instructors)", "nexus_lab.classroom:workshop_main"),
+}
+
+
+def _usage() -> str:
+    width = max(map(len, COMMANDS))
+    rows = "\n".join(f"  {name:<{width}}  {help_}" for name, (help_, _) in COMMANDS.items())
+    return f"usage: nexus-lab <command> [options]\n\ncommands:\n{rows}\n\n`nexus-lab <command> -h` for details."
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(_usage())
+        return 0
+    name, rest = argv[0], argv[1:]
+    if name not in COMMANDS:
+        print(f"nexus-lab: unknown command {name!r}.\n\n{_usage()}", file=sys.stderr)
+        return 2
+    module_name, _, function = COMMANDS[name][1].partition(":")
+    code = getattr(importlib.import_module(module_name), function)(rest)
+    return int(code or 0)
+
+
+def _parser(name: str) -> argparse.ArgumentParser:
+    return argparse.ArgumentParser(prog=f"nexus-lab {name}", description=COMMANDS[name][0])
+
+
+def _lookup(exercise_id: str):
+    from .exercises import manifest
+
+    try:
+        return manifest().exercise(exercise_id)
+    except KeyError as err:
+        print(err.args[0], file=sys.stderr)
+        return None
+
+
+# --- list ----------------------------------------------------------------------------------------
+def cmd_list(argv: list[str]) -> int:
+    _parser("list").parse_args(argv)
+    from . import progress
+    from .exercises import manifest
+
+    m, data = manifest(), progress.load()
+    marks = {"passed": "✅", "failed": "❌", "pending": "· "}
+    for chapter in m.chapters:
+        lines = []
+        for e in m.exercises_of(chapter.id):
+            status = progress.exercise_status(e.id, data)
+            lines.append(f"   {marks[status]} {e.id:<26} {e.title}  ({e.file})")
+        right, answered = progress.quiz_score(chapter.quiz, data) if chapter.quiz else (0, 0)
+        quiz = f"   quiz: {right}/{answered} right" if answered else ""
+        if lines or quiz:
+            print(f"{chapter.id}  {chapter.title}{quiz}")
+            print("\n".join(lines)) if lines else None
+    done = sum(progress.exercise_status(e.id, data) == "passed" for e in m.exercises)
+    print(f"\n{done}/{len(m.exercises)} exercises passed.")
+    return 0
+
+
+# --- check ---------------------------------------------------------------------------------------
+def cmd_check(argv: list[str]) -> int:
+    parser = _parser("check")
+    parser.add_argument("id", nargs="?", help="exercise ID (default: the next unsolved one)")
+    parser.add_argument("--all", action="store_true", help="check every exercise")
+    parser.add_argument("--solution", action="store_true", help="check the reference solution instead")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="write an Exercism-style results file")
+    parser.add_argument("--jobs", type=int, default=0, help="checks run at once with --all")
+    args = parser.parse_args(argv)
+    from .checking import results_file
+    from .exercises import check, check_many, default_jobs, manifest, next_unsolved
+    from .progress import atomic_write_text
+
+    if args.all:
+        results = check_many(list(manifest().exercises), solution=args.solution, jobs=args.jobs or default_jobs(),
+                             on_result=lambda r: print(r.text(), flush=True))
+    else:
+        if args.id and _lookup(args.id) is None:
+            return 2
+        if not args.id and next_unsolved() is None:
+            print("Every exercise passes already. Well done!")
+            return 0
+        results = [check(args.id, solution=args.solution)]
+        print(results[0].text())
+    if args.json:
+        atomic_write_text(args.json, json.dumps(results_file(results), indent=2))
+    return 0 if all(r.passed for r in results) else 1
+
+
+# --- hint ----------------------------------------------------------------------------------------
+def cmd_hint(argv: list[str]) -> int:
+    parser = _parser("hint")
+    parser.add_argument("id", help="exercise ID")
+    parser.add_argument("--all", action="store_true", help="show every hint at once")
+    args = parser.parse_args(argv)
+    exercise = _lookup(args.id)
+    if exercise is None:
+        return 2
+    if args.all:
+        for n, text in enumerate(exercise.hints, 1):
+            print(f"Hint {n}/{len(exercise.hints)}: {text}")
+        return 0
+    from .exercises import next_hint
+
+    number, total, text = next_hint(args.id)
+    more = " (run it again for the next one)" if number < total else ""
+    print(f"Hint {number}/{total}{more}:\n{text}" if total else text)
+    return 0
+
+
+# --- reset ---------------------------------------------------------------------------------------
+def cmd_reset(argv: list[str]) -> int:
+    parser = _parser("reset")
+    parser.add_argument("id", help="exercise ID")
+    args = parser.parse_args(argv)
+    if _lookup(args.id) is None:
+        return 2
+    from .exercises import reset
+
+    print(reset(args.id))
+    return 0
+
+
+# --- verify --------------------------------------------------------------------------------------
+def cmd_verify(argv: list[str]) -> int:
+    parser = _parser("verify")
+    parser.add_argument("ids", nargs="*", help="only these exercises")
+    parser.add_argument("--jobs", type=int, default=0, help="checks run at once")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="write every result as JSON")
+    args = parser.parse_args(argv)
+    from .exercises import default_jobs, verify
+    from .progress import atomic_write_text
+
+    outcome = verify(jobs=args.jobs or default_jobs(), exercise_ids=args.ids or None)
+    print(outcome.text())
+    if args.json:
+        atomic_write_text(args.json, json.dumps({
+            "ok": outcome.ok, "seconds": round(outcome.seconds, 2), "problems": outcome.problems,
+            "solutions": [r.to_dict() for r in outcome.solutions],
+            "untouched": [r.to_dict() for r in outcome.untouched]}, indent=2))
+    return 0 if outcome.ok else 1
+
+
+# --- generate ------------------------------------------------------------------------------------
+def cmd_generate(argv: list[str]) -> int:
+    parser = _parser("generate")
+    parser.add_argument("--write", action="store_true",
+                        help="rewrite stale files (the old ones are backed up first)")
+    args = parser.parse_args(argv)
+    from .exercise_source import expected_practice_files
+    from .exercises import backups_dir, manifest
+    from .progress import atomic_write_text
+
+    m = manifest()
+    wanted = expected_practice_files(m.root, [(e.solution, e.file) for e in m.exercises])
+    stale = [p for p, text in wanted.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
+    for path in stale:
+        rel = path.relative_to(m.root)
+        if not args.write:
+            print(f"stale: {rel}")
+            continue
+        if path.exists():
+            folder = backups_dir(m.root)
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{path.stem}.{time.strftime('%Y%m%d-%H%M%S')}{path.suffix}").write_bytes(path.read_bytes())
+        atomic_write_text(path, wanted[path])
+        print(f"wrote: {rel}")
+    if not stale:
+        print(f"All {len(wanted)} practice files match their solutions.")
+    return 1 if stale and not args.write else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,179 @@
+"""The checks' own Fraud and Payments code: a reference handler for checking callers, and a
+probe caller for checking handlers.
+
+Only the wire matters between the two sides (service and operation names, JSON fields), so these
+reference types mirror the course's ``fraud_contract`` without importing the learner's files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import nexusrpc
+import nexusrpc.handler
+from temporalio import nexus, workflow
+from temporalio.exceptions import NexusOperationError
+
+SERVICE = "fraud.v1"
+REVIEW_THRESHOLD = 5_000
+AMOUNT_LIMIT = 1_000_000
+
+
+@dataclass
+class Tx:
+    id: str
+    amount: int
+    country: str = "DE"
+
+
+@dataclass
+class Score:
+    transaction_id: str
+    score: int
+
+
+@dataclass
+class Verdict:
+    transaction_id: str
+    approved: bool
+    reason: str
+
+
+@nexusrpc.service(name=SERVICE)
+class RefFraudService:
+    check_transaction: nexusrpc.Operation[Tx, Verdict] = nexusrpc.Operation(name="checkTransaction")
+    get_quick_score: nexusrpc.Operation[Tx, Score] = nexusrpc.Operation(name="getQuickScore")
+
+
+def reference_score(amount: int, country: str) -> int:
+    """The course's made-up risk score (chapter 3)."""
+    return 100 if country == "XX" else min(90, amount // 100)
+
+
+@workflow.defn(name="FraudCheckWorkflow")
+class RefFraudCheckWorkflow:
+    """Approves small amounts at once; from REVIEW_THRESHOLD on it waits for a ``review`` signal."""
+
+    def __init__(self) -> None:
+        self.decision: bool | None = None
+
+    @workflow.run
+    async def run(self, tx: Tx) -> Verdict:
+        if tx.amount < REVIEW_THRESHOLD:
+            return Verdict(tx.id, True, "low risk")
+        await workflow.wait_condition(lambda: self.decision is not None)
+        return Verdict(tx.id, bool(self.decision), "analyst review")
+
+    @workflow.signal
+    def review(self, approved: bool) -> None:
+        self.decision = approved
+
+
+@nexusrpc.handler.service_handler(service=RefFraudService)
+class RefFraudHandler:
+    """The Fraud team's side as the course teaches it, errors included (chapter 6)."""
+
+    @nexus.workflow_run_operation
+    async def check_transaction(self, ctx: nexus.WorkflowRunOperationContext, tx: Tx) -> nexus.WorkflowHandle[Verdict]:
+        return await ctx.start_workflow(RefFraudCheckWorkflow.run, tx, id=f"fraud-check-{tx.id}")
+
+    @nexusrpc.handler.sync_operation
+    async def get_quick_score(self, ctx: nexusrpc.handler.StartOperationContext, tx: Tx) -> Score:
+        if tx.amount <= 0:
+            raise nexusrpc.HandlerError("amount must be positive", type=nexusrpc.HandlerErrorType.BAD_REQUEST)
+        if tx.amount > AMOUNT_LIMIT:
+            raise nexusrpc.OperationError("amount over the limit", state=nexusrpc.OperationErrorState.FAILED)
+        if tx.country == "ZZ":
+            raise nexusrpc.HandlerError("issuer not supported", type=nexusrpc.HandlerErrorType.NOT_IMPLEMENTED)
+        return Score(tx.id, reference_score(tx.amount, tx.country))
+
+
+# --- the probe caller ------------------------------------------------------------------------------
+@dataclass
+class Call:
+    operation: str
+    input: Any
+    service: str = SERVICE
+    endpoint: str = "fraud-detection"
+    timeout_s: float = 10.0
+
+
+@dataclass
+class Outcome:
+    result: Any = None
+    errors: list[dict] = field(default_factory=list)  # the NexusOperationError's cause chain, outermost first
+    operation_token: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def cause(self) -> dict:
+        return self.errors[1] if len(self.errors) > 1 else {}
+
+    def describe(self) -> str:
+        if self.ok:
+            return f"the result {self.result!r}"
+        return "NexusOperationError ← " + " ← ".join(e["text"] for e in self.errors[1:]) if len(self.errors) > 1 \
+            else self.errors[0]["text"]
+
+
+def error_chain(err: BaseException | None) -> list[dict]:
+    """An exception and its causes as plain data (it crosses the workflow boundary as JSON)."""
+    chain = []
+    while err is not None:
+        entry: dict[str, Any] = {"class": type(err).__name__, "message": str(getattr(err, "message", err))}
+        if isinstance(err, nexusrpc.HandlerError):
+            entry.update(type=err.type.name, retryable=err.retryable)
+            entry["text"] = f"HandlerError({err.type.name}): {entry['message']}"
+        elif hasattr(err, "type") and type(err).__name__ == "ApplicationError":
+            entry.update(type=err.type or "", non_retryable=err.non_retryable)
+            entry["text"] = f"ApplicationError(type={err.type!r}): {entry['message']}"
+        else:
+            entry["text"] = f"{entry['class']}: {entry['message']}"
+        chain.append(entry)
+        err = err.__cause__
+    return chain
+
+
+@workflow.defn(name="NexusLabProbeCaller")
+class ProbeCaller:
+    """Calls one operation by name and reports the result or the error chain the caller saw."""
+
+    @workflow.run
+    async def run(self, call: Call) -> Outcome:
+        client = workflow.create_nexus_client(service=call.service, endpoint=call.endpoint)
+        try:
+            handle = await client.start_operation(call.operation, call.input,
+                                                  schedule_to_close_timeout=timedelta(seconds=call.timeout_s))
+            result = await handle
+            return Outcome(result=result, operation_token=handle.operation_token)
+        except NexusOperationError as err:
+            return Outcome(errors=error_chain(err))
+
+
+async def probe(c: Any, operation: str, payload: Any, *, timeout: float = 5.0, op_timeout: float = 10.0,
+                id: str | None = None) -> Outcome:
+    """Call ``operation`` of ``fraud.v1`` through the endpoint from a Payments workflow."""
+    call = Call(operation, payload, timeout_s=op_timeout)
+    return await c.run_caller(ProbeCaller.run, call, timeout=timeout, id=id)
+
+
+def tx(c: Any, amount: int, country: str = "DE", label: str = "T") -> dict:
+    """A transaction with an ID unique to this run, as plain JSON."""
+    return {"id": c.unique(label), "amount": amount, "country": country}
+
+
+def events_text(events: list[str]) -> str:
+    return " → ".join(events) if events else "(no Nexus events)"
+
+
+async def quiet(awaitable: Any, seconds: float = 2.0) -> Any:
+    """Best-effort clean-up that must never fail a check."""
+    try:
+        return await asyncio.wait_for(awaitable, seconds)
+    except Exception:  # noqa: BLE001
+        return None
