@@ -177,3 +177,56 @@ async def quiet(awaitable: Any, seconds: float = 2.0) -> Any:
         return await asyncio.wait_for(awaitable, seconds)
     except Exception:  # noqa: BLE001
         return None
+
+
+# --- cancellation ----------------------------------------------------------------------------------
+CLEANUP_S = 0.6
+
+
+@workflow.defn(name="SlowCleanupFraudCheck")
+class RefSlowCleanupWorkflow:
+    """Waits for a review; when cancelled, its clean-up takes CLEANUP_S before it ends Canceled."""
+
+    @workflow.run
+    async def run(self, tx: Tx) -> Verdict:
+        try:
+            await workflow.wait_condition(lambda: False)
+        except asyncio.CancelledError:
+            await workflow.sleep(CLEANUP_S)
+            raise
+        return Verdict(tx.id, False, "unreachable")
+
+
+@nexusrpc.handler.service_handler(service=RefFraudService)
+class RefSlowCleanupHandler:
+    @nexus.workflow_run_operation
+    async def check_transaction(self, ctx: nexus.WorkflowRunOperationContext, tx: Tx) -> nexus.WorkflowHandle[Verdict]:
+        return await ctx.start_workflow(RefSlowCleanupWorkflow.run, tx, id=f"fraud-check-{tx.id}")
+
+    @nexusrpc.handler.sync_operation
+    async def get_quick_score(self, ctx: nexusrpc.handler.StartOperationContext, tx: Tx) -> Score:
+        return Score(tx.id, reference_score(tx.amount, tx.country))
+
+
+@workflow.defn(name="NexusLabWithdrawingCaller")
+class WithdrawingCaller:
+    """Starts checkTransaction, and cancels it (WAIT_COMPLETED) when the ``withdraw`` signal comes."""
+
+    def __init__(self) -> None:
+        self.withdrawn = False
+
+    @workflow.signal
+    def withdraw(self) -> None:
+        self.withdrawn = True
+
+    @workflow.run
+    async def run(self, tx: Tx) -> str:
+        client = workflow.create_nexus_client(service=SERVICE, endpoint="fraud-detection")
+        handle = await client.start_operation("checkTransaction", tx, schedule_to_close_timeout=timedelta(minutes=1))
+        await workflow.wait_condition(lambda: self.withdrawn)
+        handle.cancel()
+        try:
+            await handle
+        except NexusOperationError:
+            return "withdrawn"
+        return "completed"
