@@ -29,7 +29,7 @@ __all__ = [
     "EndpointInfo", "EndpointTable", "NamespaceInfo", "RegistryError", "LabTimeoutError",
     "WorkflowTaskFailedError", "WorkerCrashedError", "WorkerSetupError", "ServerStartError",
     "LabConfigError", "LabConnectionError", "LabStoppedError", "StaleWorkflowWarning", "EmbeddedServer",
-    "walkthrough", "timeline", "load_quiz",
+    "walkthrough", "timeline", "load_quiz", "check",
 ]
 
 __version__ = "0.1.0"
@@ -148,3 +148,11 @@ def load_quiz(path_or_id: str | Path) -> "Quiz":
     from .quiz import load_quiz as load
 
     return load(path_or_id)
+
+
+def check(exercise_id: str | None = None, **options) -> "CheckResult":
+    """Check an exercise (the next unsolved one without an ID), as ``nexus-lab check`` does;
+    the result shows as text or HTML in the cell (see :mod:`nexus_lab.exercises`)."""
+    from .exercises import check as run_check
+
+    return run_check(exercise_id, **options)

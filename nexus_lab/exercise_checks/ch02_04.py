@@ -128,19 +128,19 @@ async def check_workflow_run_operation(c: Check) -> None:
                   callers=[ProbeCaller])
     transaction = tx(c, 300)
     wid = c.unique("payment")
-    async with c.test("checkTransaction returns the workflow's verdict"):
-        outcome = await probe(c, "checkTransaction", transaction, id=wid)
-        c.expect(outcome.ok, f"The call failed: {outcome.describe()}.")
-        c.expect(outcome.result.get("reason") == "low risk",
-                 f"Expected FraudCheckWorkflow's verdict (reason 'low risk'); got {outcome.result!r}.")
-    history = await c.caller_history(wid)
     async with c.test("it is asynchronous: Scheduled → Started → Completed"):
+        outcome = await probe(c, "checkTransaction", transaction, id=wid)
+        history = await c.caller_history(wid)
         events = history.nexus_event_types()
         c.expect(events == ["NexusOperationScheduled", "NexusOperationStarted", "NexusOperationCompleted"],
                  f"Expected NexusOperationScheduled → NexusOperationStarted → NexusOperationCompleted; the history "
                  f"shows {events_text(events)}. "
                  + ("With no Started event the operation completed synchronously: use @nexus.workflow_run_operation."
                     if "NexusOperationStarted" not in events else ""))
+    async with c.test("checkTransaction returns the workflow's verdict"):
+        c.expect(outcome.ok, f"The call failed: {outcome.describe()}.")
+        c.expect(outcome.result.get("reason") == "low risk",
+                 f"Expected FraudCheckWorkflow's verdict (reason 'low risk'); got {outcome.result!r}.")
     async with c.test("the handler workflow has the business ID fraud-check-<transaction id>"):
         token = history.find("NexusOperationStarted")[0].fields.get("token_decoded") or {}
         expected = f"fraud-check-{transaction['id']}"
