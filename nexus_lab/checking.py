@@ -247,8 +247,22 @@ def explain_error(err: BaseException, learner_file: Path, lab: Any = None) -> tu
     where = learner_location(err, learner_file)
     if where:
         return FAIL, clean(f"{type(err).__name__}: {err}\n  at {where}")
+    signature = _signature_problem(err, learner_file)
+    if signature:
+        return FAIL, signature
     return ERROR, clean(f"The checker itself failed ({type(err).__name__}: {err}). "
                         f"Please report this.\n{''.join(traceback.format_exception(err)[-3:])}")
+
+
+def _signature_problem(err: BaseException, learner_file: Path) -> str:
+    """A learner's function called with the arguments the exercise promised, but defined otherwise."""
+    match = re.match(r"(\w+)\(\) (missing|takes|got)", str(err)) if isinstance(err, TypeError) else None
+    if not match:
+        return ""
+    lines = learner_file.read_text(errors="replace").splitlines()
+    line = next((n for n, text in enumerate(lines, 1) if re.search(rf"def {match[1]}\(", text)), 0)
+    return (f"TypeError: {err}\n  at {_display(learner_file)}:{line}: {lines[line - 1].strip() if line else ''}\n"
+            "Keep the signature the exercise file started with: the check calls it that way.")
 
 
 def _task_failure_advice(err: Any) -> str:

@@ -1,0 +1,44 @@
+"""Practice files are generated from the solutions, and the committed ones are up to date."""
+
+from __future__ import annotations
+
+import pytest
+
+from nexus_lab.exercise_source import ExerciseSourceError, practice_text, stale_practice_files
+
+from .conftest import ROOT
+
+
+def test_committed_practice_files_match_their_solutions(manifest):
+    stale = stale_practice_files(ROOT, [(e.solution, e.file) for e in manifest.exercises])
+    assert stale == [], f"run `nexus-lab generate --write`: {stale}"
+
+
+def test_manifest_has_the_exercises_issue_3_asks_for(manifest):
+    ids = [e.id for e in manifest.exercises]
+    assert len(ids) >= 14
+    for e in manifest.exercises:
+        assert len(e.hints) >= 2, e.id
+        assert (ROOT / e.file).is_file() and (ROOT / e.solution).is_file()
+        assert "TODO" in (ROOT / e.file).read_text(), f"{e.file} has no TODO"
+
+
+def test_region_becomes_instruction_plus_starter():
+    solution = ("def f():\n"
+                "    # --- TODO: return the answer\n"
+                "    #   (it is 42)\n"
+                "    return 42\n"
+                "    # --- STARTER\n"
+                "    # return 0\n"
+                "    # --- END\n")
+    assert practice_text(solution) == "def f():\n    # TODO: return the answer\n    #   (it is 42)\n    return 0\n"
+
+
+def test_region_without_starter_becomes_ellipsis():
+    assert practice_text("x = 1\n# --- TODO: set y\ny = 2\n# --- END\n") == "x = 1\n# TODO: set y\n...\n"
+
+
+@pytest.mark.parametrize("bad", ["# --- TODO: a\nx = 1\n", "# --- END\n", "# --- TODO: a\n# --- TODO: b\n# --- END\n"])
+def test_malformed_regions_are_refused_with_the_line(bad):
+    with pytest.raises(ExerciseSourceError, match=r"<solution>:\d"):
+        practice_text(bad)
