@@ -102,10 +102,13 @@ async def check_error_classes(c: Check) -> None:
         handle = await c.start_caller(ProbeCaller.run, Call("getQuickScore", {"id": c.unique("outage"), "amount": 100}))
 
         async def retrying():
-            ops = (await c.lab.describe(handle.id, namespace=CALLER_NAMESPACE)).pending_operations
+            described = await c.lab.describe(handle.id, namespace=CALLER_NAMESPACE)
+            ops = described.pending_operations
+            if described.status != "RUNNING":
+                return "ended"
             return ops[0] if ops and ops[0].attempt >= 2 and ops[0].last_failure else None
         op = await c.eventually(retrying, within=3)
-        if op is None:
+        if op in (None, "ended"):
             outcome = await quiet(handle.result(timeout=1))
             await quiet(handle.raw.terminate())
             c.fail("A transient outage must be retried, but the operation "
