@@ -30,6 +30,11 @@ WATCH_DELAY_S = 0.2
 """Quick workflows finish before the history watch even starts, so they pay nothing for it."""
 SLICE_S = 0.25
 
+TRANSIENT_TASK_FAILURES = {"UnhandledCommand", "ResetStickyTaskQueue"}
+"""Workflow-task failures the server causes in normal operation and the SDK recovers from at once:
+``UnhandledCommand`` when new events (say, a Nexus cancel-request completion) arrive while the worker
+completes the workflow, so the task is redone with them."""
+
 
 class WorkflowTaskFailedError(RuntimeError):
     """The workflow's code could not make progress; the server would retry it forever."""
@@ -89,6 +94,8 @@ async def _first_task_failure(handle: WorkflowHandle) -> tuple[str, str, str]:
         if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
             attrs = event.workflow_task_failed_event_attributes
             cause = task_failed_cause_name(attrs.cause)
+            if cause in TRANSIENT_TASK_FAILURES:
+                continue  # the server asked the worker to retry with newer events: not stuck
             message = " ← ".join(failure_chain(attrs.failure)) or "(no message)"
             return cause, message, learner_frame(attrs.failure.stack_trace)
     await asyncio.Event().wait()  # the workflow closed: the result side will answer
