@@ -507,7 +507,13 @@ class CheckServer:
     def __enter__(self) -> CheckServer:
         from .server import LOOPBACK, _accepts_connections
 
-        if _accepts_connections(self.port):
+        from . import workshop_mode
+
+        if workshop_mode():  # a workshop: checks run on the room's shared cluster
+            from .config import external_connect_config
+
+            self.address = external_connect_config()["target_host"]
+        elif _accepts_connections(self.port):
             self.address = f"{LOOPBACK}:{self.port}"
         else:
             from .server import start_embedded_server

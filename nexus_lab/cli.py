@@ -21,6 +21,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "reset": ("restore an exercise to its start (your version is backed up)", "nexus_lab.cli:cmd_reset"),
     "verify": ("self-check: every solution passes, every untouched exercise fails", "nexus_lab.cli:cmd_verify"),
     "generate": ("(course authors) rebuild exercises/ from solutions/", "nexus_lab.cli:cmd_generate"),
+    "demo": ("run the Payments → Fraud story end to end and print both histories", "nexus_lab.cli:cmd_demo"),
+    "server": ("run an embedded Temporal server in the foreground (kernels and checks reuse it)",
+               "nexus_lab.cli:cmd_server"),
     "bench": ("benchmark the lab against the raw SDK", "nexus_lab.bench:main"),
     "workshop": ("run a workshop on one shared cluster (instructors)", "nexus_lab.classroom:workshop_main"),
 }
@@ -91,6 +94,8 @@ def cmd_check(argv: list[str]) -> int:
     parser.add_argument("--solution", action="store_true", help="check the reference solution instead")
     parser.add_argument("--json", type=Path, metavar="PATH", help="write an Exercism-style results file")
     parser.add_argument("--jobs", type=int, default=0, help="checks run at once with --all")
+    parser.add_argument("--submit", action="store_true",
+                        help="workshop: also send the results to the instructor's classroom")
     args = parser.parse_args(argv)
     from .checking import results_file
     from .exercises import check, check_many, default_jobs, manifest, next_unsolved
@@ -109,7 +114,54 @@ def cmd_check(argv: list[str]) -> int:
         print(results[0].text())
     if args.json:
         atomic_write_text(args.json, json.dumps(results_file(results), indent=2))
+    if args.submit:
+        print(_submit(results))
     return 0 if all(r.passed for r in results) else 1
+
+
+def _submit(results: list) -> str:
+    """Send check results to the workshop's classroom service (queued first, so never lost)."""
+    import asyncio
+
+    from .classroom import ExerciseOutcome, submit
+
+    def first_failure(result) -> str:
+        failing = [t.message for t in result.tests if t.status != "pass" and t.message]
+        return "" if result.passed else (failing[0] if failing else result.message)
+
+    outcomes = [ExerciseOutcome(r.exercise, r.status, first_failure(r)) for r in results]
+    return asyncio.run(submit(outcomes))
+
+
+# --- demo and server -------------------------------------------------------------------------------
+def cmd_demo(argv: list[str]) -> int:
+    parser = _parser("demo")
+    parser.add_argument("--port", type=int, default=None, help="server port (default: NEXUS_LAB_PORT or 7233)")
+    args = parser.parse_args(argv)
+    import asyncio
+
+    from .demo import run_demo
+
+    asyncio.run(run_demo(args.port))
+    return 0
+
+
+def cmd_server(argv: list[str]) -> int:
+    from .config import DEFAULT_PORT
+
+    parser = _parser("server")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--persist", metavar="DB", help="keep namespaces, endpoints and histories in this file")
+    args = parser.parse_args(argv)
+    import asyncio
+
+    from .server import serve
+
+    try:
+        asyncio.run(serve(args.port, db_path=args.persist))
+    except KeyboardInterrupt:
+        print("Server stopped.")
+    return 0
 
 
 # --- hint ----------------------------------------------------------------------------------------

@@ -122,3 +122,27 @@ async def test_workshop_serve_end_to_end(tmp_path):
     serve.send_signal(signal.SIGINT)
     await asyncio.to_thread(serve.wait, 15)
     assert wait_dead(server_pid, 5.0)
+
+
+def nexus_lab_cli(*args: str, learner: str, address: str, home: Path) -> subprocess.Popen:
+    env = dict(os.environ, NEXUS_LAB_LEARNER=learner, TEMPORAL_ADDRESS=address, NEXUS_LAB_HOME=str(home),
+               NEXUS_LAB_PROGRESS=str(home / "progress.json"))
+    return subprocess.Popen([sys.executable, "-m", "nexus_lab.cli", *args], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+
+
+async def test_check_submit_runs_on_the_shared_cluster_and_reaches_the_report(lab, instructor, tmp_path):
+    """Two learners check the same exercise at once on the room's server: one solved, one not."""
+    solved = nexus_lab_cli("check", "ch01-route-endpoint", "--solution", "--submit",
+                           learner="frank", address=lab.server.address, home=tmp_path / "frank")
+    unsolved = nexus_lab_cli("check", "ch01-route-endpoint", "--submit",
+                             learner="grace", address=lab.server.address, home=tmp_path / "grace")
+    out_solved, _ = await asyncio.to_thread(solved.communicate, timeout=90)
+    out_unsolved, _ = await asyncio.to_thread(unsolved.communicate, timeout=90)
+    assert solved.returncode == 0 and "Submitted 1 result set(s)" in out_solved, out_solved
+    assert unsolved.returncode == 1 and "Submitted 1 result set(s)" in out_unsolved, out_unsolved
+    report = classroom.class_report(instructor.submissions())
+    rows = {r.learner: r.passed for r in report.learners}
+    assert rows["frank"] == ["ch01-route-endpoint"] and rows["grace"] == []
+    row = next(e for e in report.exercises if e.exercise == "ch01-route-endpoint")
+    assert row.learners == 2 and row.passed == 1 and row.common_failure
