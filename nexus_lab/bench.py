@@ -139,12 +139,70 @@ def report(figures: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+async def _one_learner_check(exercise: str, port: int, home: str) -> tuple[float, int]:
+    """One learner's ``nexus-lab check EXERCISE --solution`` as its own process: (seconds, exit code)."""
+    import os
+    import sys
+
+    env = dict(os.environ, NEXUS_LAB_PORT=str(port), NEXUS_LAB_HOME=home,
+               NEXUS_LAB_PROGRESS=os.path.join(home, "progress.json"))
+    env.pop("NEXUS_LAB_LEARNER", None)
+    started = time.perf_counter()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "nexus_lab.cli", "check", exercise, "--solution",
+        env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    code = await proc.wait()
+    return time.perf_counter() - started, code
+
+
+async def workshop_capacity(exercise: str = "ch03-quick-score", levels: tuple[int, ...] = (1, 2, 4, 6, 8, 12, 16),
+                            limit_s: float = 5.0) -> list[dict[str, float]]:
+    """Learners checking at the same moment against one dev server, in growing numbers, until the
+    slowest check passes ``limit_s``. Every learner is a real ``nexus-lab check`` process on this
+    machine, so the learners' own CPU is counted too (on real laptops it is not): a lower bound."""
+    import tempfile
+
+    server = await start_embedded_server(find_free_port_pair(24500), reuse=False)
+    rows = []
+    try:
+        await _one_learner_check(exercise, server.port, tempfile.mkdtemp(prefix="nexus-lab-warm-"))
+        for learners in levels:
+            homes = [tempfile.mkdtemp(prefix="nexus-lab-learner-") for _ in range(learners)]
+            results = await asyncio.gather(*(_one_learner_check(exercise, server.port, h) for h in homes))
+            times = sorted(t for t, _ in results)
+            rows.append({"learners": learners, "median_s": statistics.median(times), "max_s": times[-1],
+                         "failed": sum(code != 0 for _, code in results)})
+            if times[-1] > limit_s:
+                break
+    finally:
+        server.stop()
+    return rows
+
+
+def capacity_report(rows: list[dict[str, float]], limit_s: float = 5.0) -> str:
+    lines = ["learners at once   median check   slowest check   failed"]
+    lines += [f"{r['learners']:>16}   {r['median_s']:>10.2f} s   {r['max_s']:>11.2f} s   {r['failed']:>6}" for r in rows]
+    served = [r["learners"] for r in rows if r["max_s"] <= limit_s and not r["failed"]]
+    lines.append(f"One dev server on this machine serves {max(served) if served else 0} learners checking at "
+                 f"the same moment with every check under {limit_s:g} s (learners' own CPU included).")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="nexus-lab bench", description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="server/lab start repeats")
     parser.add_argument("--trips", type=int, default=30, help="round trips per operation kind")
+    parser.add_argument("--workshop", action="store_true",
+                        help="instead: how many learners checking at once one dev server serves under 5 s")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     args = parser.parse_args(argv)
+    if args.workshop:
+        rows = asyncio.run(workshop_capacity())
+        print(capacity_report(rows))
+        if args.json:
+            with open(args.json, "w") as handle:
+                json.dump(rows, handle, indent=2)
+        return 0
     figures = asyncio.run(run(args.repeats, args.trips))
     print(report(figures))
     if args.json:

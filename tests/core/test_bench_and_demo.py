@@ -24,3 +24,10 @@ async def test_demo_prints_both_histories(capsys):
     assert "payments/payment-demo-1 · PaymentWorkflow · COMPLETED" in out
     assert "fraud/fraud-check-demo-1 · FraudCheckWorkflow · COMPLETED" in out
     assert "★ NexusOperationStarted" in out
+
+
+async def test_workshop_capacity_measures_concurrent_learner_checks():
+    rows = await bench.workshop_capacity(levels=(1, 2), limit_s=60)
+    assert [r["learners"] for r in rows] == [1, 2]
+    assert all(r["failed"] == 0 and 0 < r["median_s"] <= r["max_s"] for r in rows)
+    assert "learners checking at the same moment" in bench.capacity_report(rows)
