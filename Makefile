@@ -29,3 +29,6 @@ bench: $(STAMP)
 
 verify: $(STAMP)
 	$(BIN)/nexus-lab verify
+
+clean-notebooks: $(STAMP)
+	$(BIN)/python tools/clean_notebooks.py notebooks/*.ipynb
