@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import time
 import uuid
@@ -176,15 +177,26 @@ async def workshop_capacity(exercise: str = "ch03-quick-score", levels: tuple[in
         await _one_learner_check(exercise, server.port, tempfile.mkdtemp(prefix="nexus-lab-warm-"))
         for learners in levels:
             homes = [tempfile.mkdtemp(prefix="nexus-lab-learner-") for _ in range(learners)]
+            cpu_before = _process_cpu_s(server.pid)
             results = await asyncio.gather(*(_one_learner_check(exercise, server.port, h) for h in homes))
             times = sorted(t for t, _ in results)
             rows.append({"learners": learners, "median_s": statistics.median(times), "max_s": times[-1],
-                         "failed": sum(code != 0 for _, code in results)})
+                         "failed": sum(code != 0 for _, code in results),
+                         "server_cpu_per_check_s": (_process_cpu_s(server.pid) - cpu_before) / learners})
             if times[-1] > limit_s:
                 break
     finally:
         server.stop()
     return rows
+
+
+def _process_cpu_s(pid: int | None) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc), 0 where unknown."""
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, TypeError):
+        return 0.0
 
 
 def capacity_report(rows: list[dict[str, float]], limit_s: float = 5.0) -> str:
@@ -193,6 +205,12 @@ def capacity_report(rows: list[dict[str, float]], limit_s: float = 5.0) -> str:
     served = [r["learners"] for r in rows if r["max_s"] <= limit_s and not r["failed"]]
     lines.append(f"One dev server on this machine serves {max(served) if served else 0} learners checking at "
                  f"the same moment with every check under {limit_s:g} s (learners' own CPU included).")
+    per_check = statistics.median(r["server_cpu_per_check_s"] for r in rows) if rows else 0.0
+    if per_check > 0:
+        cores = os.cpu_count() or 1
+        lines.append(f"The server itself spent {per_check:.2f} CPU-s per check: with learners on their own laptops, "
+                     f"its {cores} cores could take about {int(limit_s * cores / per_check)} checks in {limit_s:g} s "
+                     "(an estimate, not measured).")
     return "\n".join(lines)
 
 

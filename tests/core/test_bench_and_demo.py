@@ -30,4 +30,5 @@ async def test_workshop_capacity_measures_concurrent_learner_checks():
     rows = await bench.workshop_capacity(levels=(1, 2), limit_s=60)
     assert [r["learners"] for r in rows] == [1, 2]
     assert all(r["failed"] == 0 and 0 < r["median_s"] <= r["max_s"] for r in rows)
+    assert all(r["server_cpu_per_check_s"] > 0 for r in rows)
     assert "learners checking at the same moment" in bench.capacity_report(rows)
