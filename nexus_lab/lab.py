@@ -97,9 +97,9 @@ class Lab:
 
     def client(self, namespace: str | None = None) -> Client:
         """An SDK ``Client`` for ``namespace`` sharing the lab's connection."""
-        return client_for_namespace(self._client, self._ns(namespace))
+        return client_for_namespace(self._client, self.namespace_name(namespace))
 
-    def _ns(self, namespace: str | None) -> str:
+    def namespace_name(self, namespace: str | None = None) -> str:
         """The real namespace name for what the learner wrote (prefixed in a workshop)."""
         return self.scope.namespace(namespace or self.default_namespace)
 
@@ -120,12 +120,12 @@ class Lab:
     async def namespace(self, name: str, *, retention_days: int = 1) -> registry.NamespaceInfo:
         """Create namespace ``name`` unless it exists (safe to run twice)."""
         self._check_ready()
-        return await registry.ensure_namespace(self._client, self._ns(name), retention_days)
+        return await registry.ensure_namespace(self._client, self.namespace_name(name), retention_days)
 
     async def endpoint(self, name: str, *, namespace: str, task_queue: str, description: str = "") -> registry.EndpointInfo:
         """Route Nexus endpoint ``name`` to ``namespace``/``task_queue``: created, updated or unchanged."""
         self._check_ready()
-        return await registry.ensure_endpoint(self._client, self.scope.endpoint(name), namespace=self._ns(namespace),
+        return await registry.ensure_endpoint(self._client, self.scope.endpoint(name), namespace=self.namespace_name(namespace),
                                               task_queue=task_queue, description=description)
 
     async def endpoints(self) -> registry.EndpointTable:
@@ -148,7 +148,7 @@ class Lab:
                                         activities=activities, nexus_services=nexus_services, **options)
 
     async def stop_worker(self, *, namespace: str | None = None, task_queue: str) -> bool:
-        return await self.workers.stop(self._ns(namespace), task_queue)
+        return await self.workers.stop(self.namespace_name(namespace), task_queue)
 
     # --- running workflows ------------------------------------------------------------------
     def _warn_if_stale(self, name: str, cls: type | None, namespace: str, task_queue: str) -> None:
@@ -167,7 +167,7 @@ class Lab:
                              timeout: float | None = DEFAULT_TIMEOUT_S, **options: Any) -> LabHandle:
         """Start a workflow; the handle's ``result()`` is bounded by ``timeout`` seconds."""
         self._check_ready()
-        namespace = self._ns(namespace)
+        namespace = self.namespace_name(namespace)
         name, cls = _workflow_name_of(run_fn)
         self._warn_if_stale(name, cls, namespace, task_queue)
         if arg is not None and args:
@@ -190,7 +190,7 @@ class Lab:
 
     def handle(self, workflow_id: str, *, namespace: str | None = None, run_id: str | None = None,
                timeout: float | None = DEFAULT_TIMEOUT_S) -> LabHandle:
-        namespace = self._ns(namespace)
+        namespace = self.namespace_name(namespace)
         raw = self.client(namespace).get_workflow_handle(workflow_id, run_id=run_id)
         return LabHandle(self, raw, namespace, timeout)
 
@@ -210,7 +210,7 @@ class Lab:
         if hasattr(workflow_id, "workflow_id") and hasattr(workflow_id, "namespace"):
             link = workflow_id
             namespace, run_id, workflow_id = link.namespace, link.run_id or None, link.workflow_id
-        namespace = self._ns(namespace)
+        namespace = self.namespace_name(namespace)
         raw = self.client(namespace).get_workflow_handle(workflow_id, run_id=run_id)
         try:
             return await fetch_history(raw, namespace)

@@ -1,0 +1,51 @@
+"""Every chapter runs unchanged on a shared cluster under a learner's scope (workshop mode)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from nexus_lab.manifest import load_manifest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHAPTERS = [c.notebook for c in load_manifest(ROOT).chapters]
+
+
+def _run(path: str, env: dict[str, str]) -> nbformat.NotebookNode:
+    notebook = nbformat.read(ROOT / path, 4)
+    client = NotebookClient(notebook, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(ROOT / "notebooks")}})
+    client.km = client.create_kernel_manager()
+    client.start_new_kernel(env=env)
+    client.start_new_kernel_client()
+    try:
+        for index, cell in enumerate(notebook.cells):
+            client.execute_cell(cell, index)
+    finally:
+        client._cleanup_kernel()
+    return notebook
+
+
+async def _names(lab) -> tuple[set[str], set[str]]:
+    from temporalio.api.workflowservice.v1 import ListNamespacesRequest
+
+    response = await lab.client().workflow_service.list_namespaces(ListNamespacesRequest(page_size=1000))
+    namespaces = {n.namespace_info.name for n in response.namespaces}
+    return namespaces, {e.name for e in await lab.endpoints()}
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[Path(p).stem for p in CHAPTERS])
+async def test_chapter_runs_as_a_learner_on_the_shared_cluster(lab, path, tmp_path):
+    env = dict(os.environ, NEXUS_LAB_LEARNER="ws-learner", TEMPORAL_ADDRESS=lab.server.address,
+               NEXUS_LAB_HOME=str(tmp_path))
+    namespaces_before, endpoints_before = await _names(lab)
+    # In a thread: the shared server's own event loop (this session's lab) keeps running meanwhile.
+    await asyncio.to_thread(_run, path, env)  # raises on any failing cell
+    namespaces_after, endpoints_after = await _names(lab)
+    created = (namespaces_after - namespaces_before) | (endpoints_after - endpoints_before)
+    assert all(name.startswith("ws-learner-") for name in created), f"unscoped names created: {created}"
