@@ -304,7 +304,8 @@ def workshop_main(argv: list[str]) -> int:
     serve.add_argument("--ledger", type=Path, help="where submissions are kept")
     report = sub.add_parser("report", help="show the class table from the ledger")
     report.add_argument("--ledger", type=Path, help="the ledger `serve` writes")
-    report.add_argument("--html", type=Path, help="also write the table as an HTML page")
+    report.add_argument("--html", type=Path, help="also write the table as an HTML page (it reloads itself)")
+    report.add_argument("--watch", type=float, metavar="SECONDS", help="redraw every SECONDS until Ctrl+C")
     args = parser.parse_args(argv)
     ledger = Ledger(args.ledger)
     if args.action == "serve":
@@ -313,9 +314,23 @@ def workshop_main(argv: list[str]) -> int:
         except KeyboardInterrupt:
             print("Workshop server stopped.")
         return 0
+    try:
+        while True:
+            _show_report(ledger, args.html, clear=bool(args.watch))
+            if not args.watch:
+                return 0
+            time.sleep(args.watch)
+    except KeyboardInterrupt:
+        return 0
+
+
+def _show_report(ledger: Ledger, html_path: Path | None, *, clear: bool) -> None:
+    """Print the class table (and refresh the HTML page): the instructor's live view."""
     table = class_report(ledger.submissions())
-    print(table.text() if table.learners else f"No submissions yet in {ledger.path}.")
-    if args.html:
-        atomic_write_text(args.html, table.html())
-        print(f"HTML report: {args.html}")
-    return 0
+    if clear:
+        print("\033[2J\033[H", end="")
+        print(time.strftime("Class report at %H:%M:%S (Ctrl+C to stop)"))
+    print(table.text() if table.learners else f"No submissions yet in {ledger.path}.", flush=True)
+    if html_path:
+        atomic_write_text(html_path, table.html())
+        print(f"HTML report: {html_path}")

@@ -146,3 +146,22 @@ async def test_check_submit_runs_on_the_shared_cluster_and_reaches_the_report(la
     assert rows["frank"] == ["ch01-route-endpoint"] and rows["grace"] == []
     row = next(e for e in report.exercises if e.exercise == "ch01-route-endpoint")
     assert row.learners == 2 and row.passed == 1 and row.common_failure
+
+
+async def test_live_report_redraws_as_submissions_arrive(tmp_path):
+    import signal
+    import time as clock
+
+    ledger = classroom.Ledger(tmp_path / "ledger.json")
+    ledger.add(classroom.Submission("h-1", "heidi", clock.time(), [classroom.ExerciseOutcome("ch03-quick-score", "fail", "x")]))
+    code = ("import sys; from nexus_lab.classroom import workshop_main; "
+            f"sys.exit(workshop_main(['report', '--ledger', r'{ledger.path}', '--watch', '0.2']))")
+    watcher = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    await asyncio.sleep(1.5)
+    ledger.add(classroom.Submission("i-1", "ivan", clock.time(), [classroom.ExerciseOutcome("ch03-quick-score", "pass")]))
+    await asyncio.sleep(1.0)
+    watcher.send_signal(signal.SIGINT)
+    out, _ = await asyncio.to_thread(watcher.communicate, timeout=10)
+    frames = out.split("Class report at")
+    assert len(frames) >= 4 and watcher.returncode == 0
+    assert "ivan" not in frames[1] and "ivan" in frames[-1] and "1/2" in frames[-1]
