@@ -10,7 +10,8 @@ import os
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
+
+from ..processes import run_notebook
 
 CELLS = [
     # 0: start (run twice below)
@@ -85,17 +86,7 @@ def executed(tmp_path_factory):
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
     env = dict(os.environ, NEXUS_LAB_PORT=str(find_free_port_pair(27500)))
-    client = NotebookClient(nb, timeout=60, kernel_name="python3",
-                            resources={"metadata": {"path": str(tmp_path_factory.mktemp("nb"))}})
-    client.km = client.create_kernel_manager()
-    client.start_new_kernel(env=env)
-    client.start_new_kernel_client()
-    try:
-        for index, cell in enumerate(nb.cells):
-            client.execute_cell(cell, index)
-    finally:
-        client._cleanup_kernel()
-    return nb
+    return run_notebook(nb, env, str(tmp_path_factory.mktemp("nb")), timeout=60)
 
 
 def test_cell_workflow_runs_in_the_sandbox(executed):

@@ -8,27 +8,17 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from nexus_lab.manifest import load_manifest
+
+from ..processes import run_notebook
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAPTERS = [c.notebook for c in load_manifest(ROOT).chapters]
 
 
 def _run(path: str, env: dict[str, str]) -> nbformat.NotebookNode:
-    notebook = nbformat.read(ROOT / path, 4)
-    client = NotebookClient(notebook, timeout=120, kernel_name="python3",
-                            resources={"metadata": {"path": str(ROOT / "notebooks")}})
-    client.km = client.create_kernel_manager()
-    client.start_new_kernel(env=env)
-    client.start_new_kernel_client()
-    try:
-        for index, cell in enumerate(notebook.cells):
-            client.execute_cell(cell, index)
-    finally:
-        client._cleanup_kernel()
-    return notebook
+    return run_notebook(nbformat.read(ROOT / path, 4), env, str(ROOT / "notebooks"))
 
 
 async def _names(lab) -> tuple[set[str], set[str]]:
