@@ -21,15 +21,20 @@ from ..processes import alive, wait_dead
 STAND_IN = Path(__file__).with_name("kernel_stand_in.py")
 
 
-def _listen_addresses(port: int) -> set[str]:
-    """Local addresses with a LISTEN socket on ``port`` (from /proc/net/tcp and tcp6)."""
+def _listening_sockets(pid: int) -> set[tuple[str, int]]:
+    """(local address, port) of every LISTEN socket the process holds (from /proc, IPv4 and IPv6)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        target = os.readlink(fd)
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
     found = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for line in Path(table).read_text().splitlines()[1:]:
-            local, state = line.split()[1], line.split()[3]
-            address, hex_port = local.rsplit(":", 1)
-            if state == "0A" and int(hex_port, 16) == port:
-                found.add(address)
+            fields = line.split()
+            address, hex_port = fields[1].rsplit(":", 1)
+            if fields[3] == "0A" and fields[9] in inodes:
+                found.add((address, int(hex_port, 16)))
     return found
 
 
@@ -66,8 +71,10 @@ def free_port():
 
 
 def test_server_listens_on_loopback_only(lab):
-    addresses = _listen_addresses(lab.server.port)
-    assert addresses == {"0100007F"}, f"frontend listens on {addresses}"  # 127.0.0.1, nothing else
+    sockets = _listening_sockets(lab.server.pid)
+    ports = {port for _, port in sockets}
+    assert {lab.server.port, lab.server.ui_port} <= ports  # the frontend and the Web UI
+    assert {address for address, _ in sockets} == {"0100007F"}, f"listening on {sockets}"  # 127.0.0.1 only
 
 
 async def test_port_held_by_something_else_falls_back_and_says_so(free_port):
