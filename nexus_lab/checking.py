@@ -341,7 +341,6 @@ def resolve_check(spec: str) -> Callable[[Check], Any]:
 async def _run_in_child(exercise_id: str, check_spec: str, path: Path, address: str, timeout: float) -> CheckResult:
     from temporalio.client import Client  # noqa: F401 - imported before the learner's module on purpose
 
-    from .connection import connect_client
     from .lab import Lab
     from .scope import Scope
 
@@ -362,7 +361,7 @@ async def _run_in_child(exercise_id: str, check_spec: str, path: Path, address: 
 
         server = await start_embedded_server(find_free_port_pair(20000 + os.getpid() % 4000), reuse=False)
         address = server.address
-    client = await connect_client(address)
+    client = await _connect_for_check(address)
     lab = Lab(client, scope=Scope(f"chk-{run_id}"))
     check = Check(module, lab, path, run_id)
     _mark("phase", "check")
@@ -384,6 +383,22 @@ async def _run_in_child(exercise_id: str, check_spec: str, path: Path, address: 
     result.tests = check.tests
     result.seconds = time.monotonic() - started
     return result
+
+
+async def _connect_for_check(address: str) -> Any:
+    """The check's client: in a workshop with the room's full settings (TLS, API key from the
+    environment or profile, as the learner's notebooks use), else plainly by address."""
+    from . import workshop_mode
+    from .connection import connect_client
+
+    if not workshop_mode():
+        return await connect_client(address)
+    from .config import external_connect_config
+
+    config = external_connect_config()
+    target = config.pop("target_host")
+    config.pop("namespace", None)
+    return await connect_client(target, **config)
 
 
 def _current_test(check: Check) -> str:

@@ -165,3 +165,16 @@ async def test_live_report_redraws_as_submissions_arrive(tmp_path):
     frames = out.split("Class report at")
     assert len(frames) >= 4 and watcher.returncode == 0
     assert "ivan" not in frames[1] and "ivan" in frames[-1] and "1/2" in frames[-1]
+
+
+async def test_checks_in_a_workshop_use_the_rooms_credentials(lab, tmp_path):
+    """The learner's API key reaches the check's own connection (here: TLS to a plaintext server
+    fails, which proves the key and TLS were applied), and the key never shows in the output."""
+    env_key = "room-key-123"
+    env = dict(os.environ, NEXUS_LAB_LEARNER="judy", TEMPORAL_ADDRESS=lab.server.address, TEMPORAL_API_KEY=env_key,
+               NEXUS_LAB_HOME=str(tmp_path / "judy"), NEXUS_LAB_PROGRESS=str(tmp_path / "judy" / "p.json"))
+    run = subprocess.Popen([sys.executable, "-m", "nexus_lab.cli", "check", "ch01-route-endpoint", "--solution"],
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    out, _ = await asyncio.to_thread(run.communicate, timeout=60)
+    assert run.returncode != 0 and "Could not connect to Temporal" in out, out
+    assert env_key not in out
