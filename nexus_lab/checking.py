@@ -378,11 +378,31 @@ async def _run_in_child(exercise_id: str, check_spec: str, path: Path, address: 
     finally:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(lab.workers.stop_all(), timeout=2)
-        if server is not None:
+        if server is None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(_remove_check_names(lab), timeout=3)
+        else:
             server.stop()
     result.tests = check.tests
     result.seconds = time.monotonic() - started
     return result
+
+
+async def _remove_check_names(lab: Any) -> None:
+    """Delete the endpoints and namespaces this check made (all carry its ``chk-<id>-`` prefix), so
+    hundreds of checks do not leave hundreds of namespaces on the learner's server."""
+    from temporalio.api.operatorservice.v1 import DeleteNamespaceRequest
+    from temporalio.api.workflowservice.v1 import ListNamespacesRequest
+
+    for endpoint in await lab.endpoints():
+        if endpoint.name.startswith(lab.scope.prefix):
+            await lab.delete_endpoint(endpoint.name)
+    listed = await lab.client().workflow_service.list_namespaces(ListNamespacesRequest(page_size=1000))
+    for info in listed.namespaces:
+        name = info.namespace_info.name
+        if name.startswith(lab.scope.prefix):
+            with contextlib.suppress(Exception):  # already being deleted
+                await lab.client().operator_service.delete_namespace(DeleteNamespaceRequest(namespace=name))
 
 
 async def _connect_for_check(address: str) -> Any:

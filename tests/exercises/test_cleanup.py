@@ -1,0 +1,28 @@
+"""A check leaves nothing behind on the learner's server: its namespaces and endpoints go with it."""
+
+from __future__ import annotations
+
+import asyncio
+
+from nexus_lab.checking import run_check_process
+from nexus_lab.connection import connect_client
+from nexus_lab.lab import Lab
+
+from .conftest import ROOT
+
+
+async def _check_names(address: str) -> set[str]:
+    from temporalio.api.workflowservice.v1 import ListNamespacesRequest
+
+    lab = Lab(await connect_client(address))
+    listed = await lab.client().workflow_service.list_namespaces(ListNamespacesRequest(page_size=1000))
+    active = {n.namespace_info.name for n in listed.namespaces if n.namespace_info.state == 1}  # REGISTERED
+    return {name for name in active | {e.name for e in await lab.endpoints()} if name.startswith("chk-")}
+
+
+def test_a_check_removes_its_namespaces_and_endpoints(manifest, check_server):
+    exercise = manifest.exercise("ch04-attach-callers")
+    before = asyncio.run(_check_names(check_server.address))
+    result = run_check_process(exercise, ROOT / exercise.solution, check_server.address)
+    assert result.passed, result.text()
+    assert asyncio.run(_check_names(check_server.address)) <= before
