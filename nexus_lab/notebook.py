@@ -128,7 +128,25 @@ def module_source_for(cls: type, namespace: dict[str, Any]) -> str:
             header.append(_binding_line(name, namespace[name], f"{digest}"))
         elif not hasattr(builtins, name):
             pass  # a name bound inside the class body (or a typo the sandbox will report)
+    header.append(f"# {ORIGIN_MARK} {cls.__name__} {first} {len(header) + 3}")
     return "\n".join(header) + "\n\n" + class_text + "\n"
+
+
+ORIGIN_MARK = "nexus-lab-origin:"
+"""Last header line of a generated module: class name, its first line in the cell, its first line here."""
+
+
+def cell_location(generated_file: str, line: int) -> str | None:
+    """Where a line of a generated module came from: "the cell defining X, line N", for messages."""
+    if CELL_MODULE_PREFIX not in generated_file:
+        return None
+    try:
+        with open(generated_file, encoding="utf-8") as handle:
+            mark = next(text for text in handle if text.startswith(f"# {ORIGIN_MARK}"))
+    except (OSError, StopIteration):
+        return None
+    _, _, name, cell_first, here_first = mark.split()
+    return f"the cell defining {name}, line {line - int(here_first) + int(cell_first)}"
 
 
 def rehost(cls: type) -> type:

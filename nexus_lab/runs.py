@@ -57,13 +57,17 @@ _FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<func>\S
 
 
 def learner_frame(stack_trace: str) -> str:
-    """The innermost frame of the stack trace that is not SDK or library code: the learner's line."""
+    """The innermost frame of the stack trace that is not SDK or library code: the learner's line
+    (for a workflow written in a notebook cell, the line of that cell)."""
+    from .notebook import cell_location
+
     frames = [m for m in _FRAME.finditer(stack_trace or "")
               if "site-packages" not in m["file"] and "/temporalio/" not in m["file"]]
     if not frames:
         return ""
     last = frames[-1]
-    return f'{last["file"]}:{last["line"]} in {last["func"]}: {last["code"].strip()}'
+    where = cell_location(last["file"], int(last["line"])) or f'{last["file"]}:{last["line"]}'
+    return f'{where} in {last["func"]}: {last["code"].strip()}'
 
 
 

@@ -96,7 +96,7 @@ def test_cell_workflow_runs_in_the_sandbox(executed):
 def test_sandbox_mistake_in_a_cell_is_reported_with_its_line(executed):
     out = _outputs(executed.cells[5])
     assert "CAUGHT Workflow" in out and "datetime.datetime.now" in out
-    assert "return datetime.now().isoformat()" in out
+    assert "at the cell defining CellClockWorkflow, line 13 in run: return datetime.now().isoformat()" in out
 
 
 def test_rerun_cells_reuse_lab_and_replace_worker(executed):
