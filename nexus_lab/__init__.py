@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 from .config import DEFAULT_PORT, LabConfigError, external_connect_config, lab_home, logs_dir, redacted
-from .connection import LabConnectionError, connect_client, quiet_sdk_logs
+from .connection import LabConnectionError, connect_client, connect_configured, quiet_sdk_logs
 from .history import History, LinkRef, WorkflowDescription
 from .lab import Lab, LabHandle, LabStoppedError, StaleWorkflowWarning
 from .registry import EndpointInfo, EndpointTable, NamespaceInfo, RegistryError
@@ -101,11 +101,9 @@ async def connect(profile: str | None = None, *, config_file: str | None = None,
     the ``TEMPORAL_ADDRESS``, ``TEMPORAL_NAMESPACE``, ``TEMPORAL_API_KEY`` and ``TEMPORAL_TLS*``
     variables; explicit arguments win. Credentials are never printed: errors show the address only.
     """
-    config = external_connect_config(profile=profile, config_file=config_file, address=address,
-                                     namespace=namespace, api_key=api_key, tls=tls)
-    target = config.pop("target_host")
-    default_namespace = config.get("namespace", "default")
-    client = await connect_client(target, timeout=timeout, **config)
+    client, default_namespace = await connect_configured(
+        timeout=timeout, profile=profile, config_file=config_file, address=address, namespace=namespace,
+        api_key=api_key, tls=tls)
     scope = scope_from_environment()
     lab = Lab(client, server=None, default_namespace=default_namespace, scope=scope)
     if scope.learner:

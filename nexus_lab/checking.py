@@ -392,14 +392,13 @@ async def _remove_check_names(lab: Any) -> None:
     """Delete the endpoints and namespaces this check made (all carry its ``chk-<id>-`` prefix), so
     hundreds of checks do not leave hundreds of namespaces on the learner's server."""
     from temporalio.api.operatorservice.v1 import DeleteNamespaceRequest
-    from temporalio.api.workflowservice.v1 import ListNamespacesRequest
+
+    from .registry import list_namespaces
 
     for endpoint in await lab.endpoints():
         if endpoint.name.startswith(lab.scope.prefix):
             await lab.delete_endpoint(endpoint.name)
-    listed = await lab.client().workflow_service.list_namespaces(ListNamespacesRequest(page_size=1000))
-    for info in listed.namespaces:
-        name = info.namespace_info.name
+    for name in await list_namespaces(lab.client()):
         if name.startswith(lab.scope.prefix):
             with contextlib.suppress(Exception):  # already being deleted
                 await lab.client().operator_service.delete_namespace(DeleteNamespaceRequest(namespace=name))
@@ -409,16 +408,12 @@ async def _connect_for_check(address: str) -> Any:
     """The check's client: in a workshop with the room's full settings (TLS, API key from the
     environment or profile, as the learner's notebooks use), else plainly by address."""
     from . import workshop_mode
-    from .connection import connect_client
+    from .connection import connect_client, connect_configured
 
     if not workshop_mode():
         return await connect_client(address)
-    from .config import external_connect_config
-
-    config = external_connect_config()
-    target = config.pop("target_host")
-    config.pop("namespace", None)
-    return await connect_client(target, **config)
+    client, _namespace = await connect_configured()
+    return client
 
 
 def _current_test(check: Check) -> str:

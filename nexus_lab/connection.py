@@ -87,6 +87,17 @@ async def connect_client(target: str, *, namespace: str = "default", timeout: fl
         raise LabConnectionError(f"Could not connect to Temporal at {target}: {one_line(err)}") from None
 
 
+async def connect_configured(*, timeout: float = 10.0, **settings: Any) -> tuple[Client, str]:
+    """A client for the cluster envconfig describes (profile, ``TEMPORAL_*``; ``settings`` win),
+    and the namespace it names: what :func:`nexus_lab.connect` and workshop checks both use."""
+    from .config import external_connect_config
+
+    config = external_connect_config(**settings)
+    target = config.pop("target_host")
+    default_namespace = config.get("namespace", "default")
+    return await connect_client(target, timeout=timeout, **config), default_namespace
+
+
 async def connect_when_ready(target: str, *, within: float, **options: Any) -> Client:
     """Connect, retrying while a just-started server's frontend says it is not healthy yet."""
     deadline = asyncio.get_running_loop().time() + within

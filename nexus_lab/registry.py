@@ -24,8 +24,10 @@ from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import (
     DescribeNamespaceRequest,
     GetWorkflowExecutionHistoryRequest,
+    ListNamespacesRequest,
     RegisterNamespaceRequest,
 )
+from temporalio.api.enums.v1 import NamespaceState
 from temporalio.client import Client
 from temporalio.converter import DataConverter
 from temporalio.service import RPCError, RPCStatusCode
@@ -181,12 +183,23 @@ async def _wait_until_usable(client: Client, name: str) -> None:
             await client.workflow_service.get_workflow_execution_history(probe)
             return
         except RPCError as err:
-            # "Namespace <name> is not found." (not "workflow not found for ID: ...", the probe's
-            # normal answer once the namespace is visible)
             unknown_namespace = err.message.lower().startswith("namespace") and "not found" in err.message.lower()
             if not unknown_namespace or time.monotonic() > deadline:
                 return
         await asyncio.sleep(0.05)
+
+
+async def list_namespaces(client: Client, *, registered_only: bool = True) -> list[str]:
+    """Namespace names on the cluster (by default leaving out ones being deleted)."""
+    names, token = [], b""
+    while True:
+        response = await client.workflow_service.list_namespaces(
+            ListNamespacesRequest(page_size=1000, next_page_token=token))
+        names += [n.namespace_info.name for n in response.namespaces
+                  if not registered_only or n.namespace_info.state == NamespaceState.NAMESPACE_STATE_REGISTERED]
+        token = response.next_page_token
+        if not token:
+            return names
 
 
 async def find_endpoint(client: Client, name: str) -> EndpointInfo | None:

@@ -70,7 +70,6 @@ def learner_frame(stack_trace: str) -> str:
     return f'{where} in {last["func"]}: {last["code"].strip()}'
 
 
-
 class LabTimeoutError(TimeoutError):
     """The result did not arrive in time; the message says what the workflow is waiting for."""
 

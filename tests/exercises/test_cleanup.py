@@ -7,17 +7,15 @@ import asyncio
 from nexus_lab.checking import run_check_process
 from nexus_lab.connection import connect_client
 from nexus_lab.lab import Lab
+from nexus_lab.registry import list_namespaces
 
 from .conftest import ROOT
 
 
 async def _check_names(address: str) -> set[str]:
-    from temporalio.api.workflowservice.v1 import ListNamespacesRequest
-
     lab = Lab(await connect_client(address))
-    listed = await lab.client().workflow_service.list_namespaces(ListNamespacesRequest(page_size=1000))
-    active = {n.namespace_info.name for n in listed.namespaces if n.namespace_info.state == 1}  # REGISTERED
-    return {name for name in active | {e.name for e in await lab.endpoints()} if name.startswith("chk-")}
+    live = set(await list_namespaces(lab.client())) | {e.name for e in await lab.endpoints()}
+    return {name for name in live if name.startswith("chk-")}
 
 
 def test_a_check_removes_its_namespaces_and_endpoints(manifest, check_server):

@@ -10,6 +10,7 @@ import nbformat
 import pytest
 
 from nexus_lab.manifest import load_manifest
+from nexus_lab.registry import list_namespaces
 
 from ..processes import run_notebook
 
@@ -22,11 +23,7 @@ def _run(path: str, env: dict[str, str]) -> nbformat.NotebookNode:
 
 
 async def _names(lab) -> tuple[set[str], set[str]]:
-    from temporalio.api.workflowservice.v1 import ListNamespacesRequest
-
-    response = await lab.client().workflow_service.list_namespaces(ListNamespacesRequest(page_size=1000))
-    namespaces = {n.namespace_info.name for n in response.namespaces}
-    return namespaces, {e.name for e in await lab.endpoints()}
+    return set(await list_namespaces(lab.client())), {e.name for e in await lab.endpoints()}
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=[Path(p).stem for p in CHAPTERS])
