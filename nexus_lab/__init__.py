@@ -78,18 +78,29 @@ async def start(port: int = DEFAULT_PORT, *, persist: bool | str | Path = False,
     db = None
     if persist:
         db = lab_home() / "temporal.db" if persist is True else Path(persist)
-    server = await start_embedded_server(port, db_path=db, reuse=reuse)
-    try:
-        client = await connect_client(server.address)
-    except BaseException:
-        server.stop()
-        raise
+    server, client = await _server_and_client(port, db, reuse)
     lab = Lab(client, server=server)
     lab.requested_port = port
     _labs.append(lab)
     for name in namespaces:
         await lab.namespace(name)
     return lab
+
+
+async def _server_and_client(port: int, db: Path | None, reuse: bool):
+    """Start or reuse a server and connect to it; a reused server that vanishes in between is replaced once."""
+    for attempt in (1, 2):
+        server = await start_embedded_server(port, db_path=db, reuse=reuse)
+        try:
+            return server, await connect_client(server.address)
+        except LabConnectionError:
+            server.stop()
+            if server.owned or attempt == 2:
+                raise
+        except BaseException:
+            server.stop()
+            raise
+    raise AssertionError("unreachable")
 
 
 async def connect(profile: str | None = None, *, config_file: str | None = None, address: str | None = None,

@@ -86,6 +86,22 @@ def find_free_port_pair(start: int) -> int:
     raise ServerStartError(f"No free port pair found between {start} and {EPHEMERAL_PORT_START}.")
 
 
+def pid_alive(pid: int | None) -> bool:
+    """True while ``pid`` runs; a zombie counts as gone (it can no longer serve anything)."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        return Path(f"/proc/{pid}/status").read_text().split("State:")[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return not sys.platform.startswith("linux")
+
+
 def _die_with_parent() -> None:  # runs in the child between fork and exec
     import ctypes
 
@@ -175,7 +191,7 @@ def _record_path(port: int) -> Path:
 
 def _write_record(server: EmbeddedServer) -> None:
     """Leave a note for other kernels: which pid serves this port, and where its log and db are."""
-    record = {"port": server.port, "ui_port": server.ui_port, "pid": server.pid,
+    record = {"port": server.port, "ui_port": server.ui_port, "pid": server.pid, "owner_pid": os.getpid(),
               "log_path": str(server.log_path) if server.log_path else None,
               "db_path": str(server.db_path) if server.db_path else None}
     path = _record_path(server.port)
@@ -248,6 +264,11 @@ async def _wait_until_ready(proc: subprocess.Popen, port: int, log_path: Path) -
         await asyncio.sleep(0.01)
     # The port opens before the frontend is healthy ("Frontend is not healthy yet").
     await connect_when_ready(f"{LOOPBACK}:{port}", within=max(0.0, deadline - time.monotonic()))
+    if proc.poll() is not None:  # what answered was another server still holding the port
+        raise ServerStartError(
+            f"The Temporal dev server exited (code {proc.returncode}) while another process held port {port}.\n"
+            f"Last lines of {log_path}:\n{_log_tail(log_path)}"
+        )
 
 
 async def start_embedded_server(
@@ -264,6 +285,7 @@ async def start_embedded_server(
     The server listens on loopback only unless ``ip`` says otherwise (``nexus-lab workshop serve``).
     """
     notes = []
+    await _wait_for_orphaned_server(port)
     state = await probe_port(port)
     if state is PortState.TEMPORAL and reuse:
         record = _read_record(port)
@@ -293,6 +315,28 @@ async def start_embedded_server(
             raise ServerStartError(f"The database file {db} stayed locked by another Temporal server "
                                    f"for {DB_LOCK_WAIT_S:g} s: stop that server, or start without persist.")
         await asyncio.sleep(0.2)
+
+
+ORPHAN_EXIT_WAIT_S = 10.0
+"""How long a new kernel waits for the server of a kernel that just died to finish shutting down."""
+
+
+async def _wait_for_orphaned_server(port: int) -> None:
+    """Do not reuse a server whose owner is gone: it is already shutting down with its kernel.
+
+    A restarted kernel can probe the port while the old kernel's server, sent SIGTERM by the dying
+    kernel, still answers; reusing it would hand the learner a connection that is refused a moment
+    later. Such a server is waited out (bounded) so that a fresh one can take the port.
+    """
+    record = _read_record(port)
+    owner, pid = record.get("owner_pid"), record.get("pid")
+    if pid is None or owner is None or pid_alive(owner) or not pid_alive(pid):
+        return
+    deadline = time.monotonic() + ORPHAN_EXIT_WAIT_S
+    while pid_alive(pid) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    if not pid_alive(pid):
+        _record_path(port).unlink(missing_ok=True)
 
 
 DB_LOCK_WAIT_S = 10.0

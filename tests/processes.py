@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
+from nexus_lab.server import pid_alive
 
-def alive(pid: int) -> bool:
-    """True while ``pid`` runs (a zombie counts as gone: it can no longer serve anything)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        return Path(f"/proc/{pid}/status").read_text().split("State:")[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
+
+alive = pid_alive
 
 
 def wait_dead(pid: int, within: float = 5.0) -> bool:

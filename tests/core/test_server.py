@@ -117,6 +117,23 @@ def test_interrupt_spares_server_and_kernel_death_takes_it(free_port):
     assert not any("level=" in line or "temporal" in line.lower() for line in kernel.lines[:-1]), kernel.lines
 
 
+async def test_a_dying_kernels_server_is_waited_out_not_reused(free_port):
+    """A restarted kernel may probe the port while the old kernel's server is still shutting down
+    (it answers for a few hundred ms after SIGTERM): reusing it would give a connection that is
+    refused a moment later, so the new lab waits for it to go and starts its own."""
+    kernel = StandIn(free_port)
+    old_pid = kernel.server_pid
+    kernel.kill(signal.SIGKILL)
+    lab = await nexus_lab.start(free_port, quiet=False)
+    try:
+        assert lab.server.owned and lab.server.pid != old_pid
+        assert not alive(old_pid)
+        assert (await lab.namespace("payments")).change == "created"
+        assert lab.server.is_running()
+    finally:
+        await lab.stop()
+
+
 def test_server_started_from_a_thread_uses_the_watchdog_and_dies_too(free_port):
     kernel = StandIn(free_port, "--thread")
     kernel.kill(signal.SIGTERM)
