@@ -17,5 +17,5 @@ async def setup_registry(lab) -> None:
     # TODO: Create the namespaces CALLER_NAMESPACE and HANDLER_NAMESPACE (await lab.namespace(...)).
     ...
     # TODO: Route ENDPOINT to the Fraud team's namespace and task queue:
-    #           await lab.endpoint(name, namespace=..., task_queue=...)
+    #       await lab.endpoint(name, namespace=..., task_queue=...)
     ...

@@ -41,7 +41,7 @@ class Verdict:
 
 
 # TODO: Decorate FraudService with @nexusrpc.service(name=...) and declare its two operations:
-#           attribute: nexusrpc.Operation[InputType, OutputType] = nexusrpc.Operation(name="wireName")
+#       attribute: nexusrpc.Operation[InputType, OutputType] = nexusrpc.Operation(name="wireName")
 class FraudService:
     pass
 

@@ -52,6 +52,6 @@ class FraudReviewHandler:
     @nexusrpc.handler.sync_operation
     async def submit_review(self, ctx: nexusrpc.handler.StartOperationContext, review: Review) -> str:
         # TODO: Signal FraudCheckWorkflow.review with review.approved to the workflow with the ID
-        #           f"fraud-check-{review.transaction_id}" (nexus.client().get_workflow_handle(...)).
+        #       f"fraud-check-{review.transaction_id}" (nexus.client().get_workflow_handle(...)).
         ...
         return "delivered"

@@ -42,8 +42,8 @@ class FraudCheckWorkflow:
 @nexusrpc.handler.service_handler(service=FraudService)
 class FraudServiceHandler:
     # TODO: Make this a workflow-run operation (@nexus.workflow_run_operation, context
-    #           nexus.WorkflowRunOperationContext, returning nexus.WorkflowHandle[Verdict]) that starts
-    #           FraudCheckWorkflow.run with the business ID f"fraud-check-{tx.id}".
+    #       nexus.WorkflowRunOperationContext, returning nexus.WorkflowHandle[Verdict]) that starts
+    #       FraudCheckWorkflow.run with the business ID f"fraud-check-{tx.id}".
     @nexusrpc.handler.sync_operation
     async def check_transaction(self, ctx: nexusrpc.handler.StartOperationContext, tx: Transaction) -> Verdict:
         return Verdict(tx.id, True, "not checked yet")

@@ -24,6 +24,6 @@ class PaymentWorkflow:
     async def run(self, tx: Transaction) -> str:
         fraud = workflow.create_nexus_client(service=FraudService, endpoint=ENDPOINT)
         # TODO: Call FraudService.check_transaction with tx and wait for the Verdict, with a
-        #           schedule_to_close_timeout of 10 seconds (fraud.execute_operation(...)).
+        #       schedule_to_close_timeout of 10 seconds (fraud.execute_operation(...)).
         verdict = Verdict(tx.id, False, "not checked")
         return "approved" if verdict.approved else "declined"

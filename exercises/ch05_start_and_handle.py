@@ -35,7 +35,7 @@ class PaymentWorkflow:
     async def run(self, tx: Transaction) -> PaymentDecision:
         fraud = workflow.create_nexus_client(service=FraudService, endpoint=ENDPOINT)
         # TODO: Start checkTransaction with fraud.start_operation(...) (a handle, not the verdict),
-        #           then execute getQuickScore, then await the handle for the verdict.
+        #       then execute getQuickScore, then await the handle for the verdict.
         verdict = await fraud.execute_operation(FraudService.check_transaction, tx,
                                                 schedule_to_close_timeout=timedelta(minutes=10))
         score = await fraud.execute_operation(FraudService.get_quick_score, tx,

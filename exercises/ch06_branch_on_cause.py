@@ -35,6 +35,6 @@ class PaymentWorkflow:
         except NexusOperationError as err:
             cause = err.__cause__
             # TODO: Branch on cause: BAD_REQUEST HandlerError → "rejected"; ApplicationError → "declined";
-            #           anything else → raise
+            #       anything else → raise
             return "declined"
         return "approved" if score.score < 50 else "review"

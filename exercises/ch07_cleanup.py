@@ -38,7 +38,7 @@ class FraudCheckWorkflow:
             await workflow.wait_condition(lambda: self.decision is not None)
         except asyncio.CancelledError:
             # TODO: Release the hold (workflow.execute_activity(release_hold, tx.id,
-            #           start_to_close_timeout=...)), then re-raise the CancelledError.
+            #       start_to_close_timeout=...)), then re-raise the CancelledError.
             raise
         return Verdict(tx.id, bool(self.decision), "analyst review")
 

@@ -38,12 +38,12 @@ class HistoryScenario:
 
 ANSWERS: dict[str, object] = {
     # TODO: Answer each question from the histories of a run with transaction ID "T-1001".
-    #           Q1: How many Nexus events does the caller's history hold in total?
-    #           Q2: Which event type in the caller's history carries the operation token?
-    #           Q3: In which namespace does the handler workflow run (see the decoded token)?
-    #           Q4: What is the handler workflow's ID?
-    #           Q5: Which endpoint name does NexusOperationScheduled record?
-    #           Q6: Which event type of the handler workflow's history links back to the caller?
+    #       Q1: How many Nexus events does the caller's history hold in total?
+    #       Q2: Which event type in the caller's history carries the operation token?
+    #       Q3: In which namespace does the handler workflow run (see the decoded token)?
+    #       Q4: What is the handler workflow's ID?
+    #       Q5: Which endpoint name does NexusOperationScheduled record?
+    #       Q6: Which event type of the handler workflow's history links back to the caller?
     "Q1": None,
     "Q2": None,
     "Q3": None,

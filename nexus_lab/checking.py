@@ -524,8 +524,11 @@ def _stuck_line(log: str, path: Path) -> str:
 # The server the checks use
 # ------------------------------------------------------------------------------------------------
 class CheckServer:
-    """A Temporal server for checks: the live one on ``NEXUS_LAB_PORT`` (7233), else an embedded
-    server this process starts and stops (use as a context manager)."""
+    """A Temporal server for checks: the live one on ``NEXUS_LAB_PORT`` (7233), else a private
+    embedded server on a free port that this process starts and stops (use as a context manager).
+
+    Never the shared port for a server of its own: a second ``nexus-lab check`` would reuse it
+    and lose it mid-check when the first one ends."""
 
     def __init__(self, port: int | None = None):
         from .config import DEFAULT_PORT
@@ -545,10 +548,11 @@ class CheckServer:
             self.address = external_connect_config()["target_host"]
         elif _accepts_connections(self.port):
             self.address = f"{LOOPBACK}:{self.port}"
-        else:
-            from .server import start_embedded_server
+        else:  # a private server: checks in other terminals must not lose it when this one ends
+            from .server import find_free_port_pair, start_embedded_server
 
-            self.server = asyncio.run(start_embedded_server(self.port))
+            port = find_free_port_pair(20000 + os.getpid() % 4000)
+            self.server = asyncio.run(start_embedded_server(port, reuse=False))
             self.address = self.server.address
         return self
 

@@ -45,8 +45,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"nexus-lab: unknown command {name!r}.\n\n{_usage()}", file=sys.stderr)
         return 2
     module_name, _, function = COMMANDS[name][1].partition(":")
-    code = getattr(importlib.import_module(module_name), function)(rest)
+    try:
+        code = getattr(importlib.import_module(module_name), function)(rest)
+    except _known_errors() as err:  # the message says what to do; a traceback would only hide it
+        print(f"nexus-lab {name}: {err}", file=sys.stderr)
+        return 1
     return int(code or 0)
+
+
+def _known_errors() -> tuple[type[BaseException], ...]:
+    """Errors whose message is written for the learner (server start, connection, configuration)."""
+    from .config import LabConfigError
+    from .connection import LabConnectionError
+    from .server import ServerStartError
+
+    return (ServerStartError, LabConnectionError, LabConfigError)
 
 
 def _parser(name: str) -> argparse.ArgumentParser:

@@ -27,6 +27,11 @@ END = re.compile(r"^\s*# --- END\s*$")
 CONTINUATION = re.compile(r"^\s*#(?! ---)")
 
 
+def _realigned(line: str) -> str:
+    """A continuation line aligned under ``# --- TODO: text`` stays aligned under ``# TODO: text``."""
+    return re.sub(r"^(\s*#) {4}(?= {5})", r"\1", line)
+
+
 class ExerciseSourceError(ValueError):
     """A solution's TODO regions are malformed (the message names the file and line)."""
 
@@ -65,7 +70,7 @@ def practice_text(solution: str, name: str = "<solution>") -> str:
         region = _Region(indent, [f"{indent}# TODO: {match['text']}"], [])
         i += 1
         while i < len(lines) and CONTINUATION.match(lines[i]) and not TODO.match(lines[i]):
-            region.instruction.append(lines[i])
+            region.instruction.append(_realigned(lines[i]))
             i += 1
         in_starter = False
         while True:

@@ -346,6 +346,17 @@ class History:
     def find(self, event_type: str) -> list[EventView]:
         return [e for e in self.events if e.type == event_type]
 
+    def workflow_saw(self, event_type: str) -> bool:
+        """Whether the workflow's code has run since the first ``event_type`` event was recorded.
+
+        The server records an event such as NexusOperationStarted first; the workflow learns of it
+        at its next workflow task. Wait for this before cancelling a caller "mid-operation": a
+        cancel that reaches the workflow in the same task as the start ends the caller at once,
+        and the handler is never told (seen with this SDK even under WAIT_COMPLETED).
+        """
+        first = next((e.id for e in self.events if e.type == event_type), None)
+        return first is not None and any(e.type == "WorkflowTaskCompleted" and e.id > first for e in self.events)
+
     def links(self) -> list[LinkRef]:
         """Links to other workflows: caller → handler from NexusOperationStarted, handler → caller
         from WorkflowExecutionStarted."""

@@ -284,31 +284,52 @@ async def start_embedded_server(
     Returns once the frontend accepts connections; the caller connects a client right after.
     The server listens on loopback only unless ``ip`` says otherwise (``nexus-lab workshop serve``).
     """
-    notes = []
-    await _wait_for_orphaned_server(port)
-    state = await probe_port(port)
-    if state is PortState.TEMPORAL and reuse:
-        record = _read_record(port)
-        return EmbeddedServer(
-            port=port, ui_port=record.get("ui_port", port + UI_PORT_OFFSET),
-            log_path=Path(record["log_path"]) if record.get("log_path") else None,
-            db_path=Path(record["db_path"]) if record.get("db_path") else None,
-            pid=record.get("pid"), owned=False,
-            note=f"Reusing the Temporal server already running on port {port}.",
-        )
-    if state is not PortState.FREE or not _can_bind(port + UI_PORT_OFFSET):
-        taken = state.value if state is not PortState.FREE else f"free, but UI port {port + UI_PORT_OFFSET} is taken"
-        new_port = find_free_port_pair(port + 1)
-        notes.append(f"Port {port} is {taken}: using port {new_port} instead.")
-        port = new_port
-    ui_port = port + UI_PORT_OFFSET
-    log_path = logs_dir() / f"temporal-{port}.log"
+    notes: list[str] = []
     db = Path(db_path).expanduser().resolve() if db_path else None
     if db is not None:
         db.parent.mkdir(parents=True, exist_ok=True)
+    for _ in range(PORT_RACE_ATTEMPTS):
+        await _wait_for_orphaned_server(port)
+        state = await probe_port(port)
+        if state is PortState.TEMPORAL and reuse:
+            return _reused_server(port, notes)
+        if state is not PortState.FREE or not _can_bind(port + UI_PORT_OFFSET):
+            taken = state.value if state is not PortState.FREE else f"free, but UI port {port + UI_PORT_OFFSET} is taken"
+            new_port = find_free_port_pair(port + 1)
+            notes.append(f"Port {port} is {taken}: using port {new_port} instead.")
+            port = new_port
+        try:
+            return await _launch_when_db_free(port, db, log_level, " ".join(notes), ip)
+        except _PortTakenMeanwhile:
+            continue  # another process started a server on this port first: look again
+    raise ServerStartError(f"Other processes kept taking port {port} while the lab started a server there; "
+                           "try again, or set NEXUS_LAB_PORT to a port of your own.")
+
+
+PORT_RACE_ATTEMPTS = 5
+"""Kernels or checks started at the same moment race for one free port; the losers look again."""
+
+
+class _PortTakenMeanwhile(Exception):
+    """Our server exited because another process bound the port between our probe and its start."""
+
+
+def _reused_server(port: int, notes: list[str]) -> EmbeddedServer:
+    record = _read_record(port)
+    return EmbeddedServer(
+        port=port, ui_port=record.get("ui_port", port + UI_PORT_OFFSET),
+        log_path=Path(record["log_path"]) if record.get("log_path") else None,
+        db_path=Path(record["db_path"]) if record.get("db_path") else None,
+        pid=record.get("pid"), owned=False,
+        note=" ".join([*notes, f"Reusing the Temporal server already running on port {port}."]),
+    )
+
+
+async def _launch_when_db_free(port: int, db: Path | None, log_level: str, note: str, ip: str) -> EmbeddedServer:
+    log_path = logs_dir() / f"temporal-{port}.log"
     deadline = time.monotonic() + DB_LOCK_WAIT_S
     while True:
-        server = await _launch(port, ui_port, db, log_level, log_path, " ".join(notes), ip)
+        server = await _launch(port, port + UI_PORT_OFFSET, db, log_level, log_path, note, ip)
         if server is not None:
             return server
         if time.monotonic() > deadline:
@@ -356,6 +377,8 @@ async def _launch(port: int, ui_port: int, db: Path | None, log_level: str, log_
         await _wait_until_ready(proc, port, log_path)
     except ServerStartError:
         server.stop()
+        if not _can_bind(port) or not _can_bind(ui_port):
+            raise _PortTakenMeanwhile from None
         with open(log_path, "rb") as log:
             log.seek(log_start)
             if db is not None and b"database is locked" in log.read():

@@ -19,7 +19,7 @@ def _transaction(c: Check, amount: int, country: str = "DE", label: str = "T") -
 
 async def _started(c: Check, wid: str, within: float = 3.0) -> bool:
     async def probe():
-        return "NexusOperationStarted" in (await c.caller_history(wid)).nexus_event_types()
+        return (await c.caller_history(wid)).workflow_saw("NexusOperationStarted")
     return await c.eventually(probe, within=within)
 
 

@@ -235,3 +235,28 @@ async def test_circuit_breaker_shows_as_blocked(story, unique):
     assert "blocked: The circuit breaker is open" in str(blocked[0])
     for wid in ids:
         await story.terminate(wid, namespace="payments")
+
+
+async def test_caller_cancelled_once_it_saw_the_start_cancels_the_handler(story, unique):
+    """``workflow_saw`` is what makes "cancel mid-operation" dependable: once the caller's code has
+    run since NexusOperationStarted, a cancelled caller takes its handler workflow with it (default
+    WAIT_COMPLETED). Cancelling on the bare event instead lost the handler in 3 of 10 runs here."""
+    for attempt in range(3):
+        wid = f"saw-{unique}-{attempt}"
+        call = Call("fraud-detection", "slow", Payment(wid, 5), timeout_s=60)
+        handle = await story.start_workflow(PaymentWorkflow.run, call, namespace="payments",
+                                            task_queue="payments-tq", id=wid)
+        for _ in range(200):
+            history = await handle.history()
+            if history.workflow_saw("NexusOperationStarted"):
+                break
+            await asyncio.sleep(0.01)
+        else:
+            pytest.fail("the caller never saw its operation start")
+        assert not history.workflow_saw("NexusOperationCanceled")
+        await handle.cancel()
+        with pytest.raises(WorkflowFailureError):
+            await handle.result()
+        handler = await story.history(f"slow-check-{wid}", namespace="fraud")
+        assert handler.status == "CANCELED"
+        assert (await handle.history()).nexus_event_types()[-1] == "NexusOperationCanceled"

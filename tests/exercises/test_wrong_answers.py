@@ -59,6 +59,17 @@ CASES = [
      '            return Verdict(tx.id, False, "cancelled")\n            # --- STARTER', ["ended COMPLETED", "re-raise"]),
     ("a wrong prediction", "ch08-predict-events", '"C": ["NexusOperationScheduled", "NexusOperationFailed"]',
      '"C": ["Scheduled", "Started", "Failed"]', ["You predicted", "the real run shows NexusOperationScheduled → NexusOperationFailed"]),
+    ("capstone: the cancellation turned into 'declined'", "ch09-capstone",
+     "            if isinstance(err.__cause__, CancelledError):\n                raise\n", "",
+     ["completed with approved=False", "Re-raise it"]),
+    ("capstone: a failed check fails the payment", "ch09-capstone", "except NexusOperationError as err:",
+     "except KeyError as err:", ["A failed operation is an answer", "catch NexusOperationError"]),
+    ("capstone: checkTransaction allowed only 10 s", "ch09-capstone", "timedelta(days=7)", "timedelta(seconds=10)",
+     ["allowed 10s", "allow it 7 days"]),
+    ("capstone: the check abandoned on cancel", "ch09-capstone", "schedule_to_close_timeout=timedelta(days=7))",
+     "schedule_to_close_timeout=timedelta(days=7),\n"
+     "                cancellation_type=workflow.NexusOperationCancellationType.ABANDON)",
+     ["check workflow is RUNNING", "never reached it"]),
     ("a wrong history answer", "ch08-read-history", '"Q3": "fraud",', '"Q3": "payments",', ["'payments' is not what"]),
 ]
 

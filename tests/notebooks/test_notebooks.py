@@ -62,6 +62,23 @@ def test_notebook_follows_the_chapter_pattern(path):
     assert sum(is_checked(c) for c in nb.cells) >= 2, "at least two checked outputs"
 
 
+CHAPTERS = load_manifest(ROOT).chapters
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.id for c in CHAPTERS])
+def test_exercises_section_lists_the_manifests_exercises(chapter):
+    """The notebook points at exactly the exercises course.toml gives its chapter, by ID and file."""
+    import re
+
+    nb = nbformat.read(ROOT / chapter.notebook, as_version=4)
+    section = next(c.source for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("## Exercises"))
+    named = re.findall(r"^- `([\w-]+)`: .*\(`(exercises/[\w.]+)`\)", section, flags=re.M)
+    expected = [(e.id, e.file) for e in load_manifest(ROOT).exercises if e.chapter == chapter.id]
+    assert named == expected, f"{chapter.notebook}: the Exercises section names {named}; course.toml has {expected}"
+    if not expected:
+        assert "no exercise of its own" in section
+
+
 JOBS = int(os.environ.get("NEXUS_LAB_NOTEBOOK_JOBS", "2"))
 """Notebooks run this many at a time (each in its own kernel with its own server): 2 cores, 2 jobs."""
 _runs: dict[Path, Future] = {}
