@@ -290,6 +290,7 @@ async def start_embedded_server(
         db.parent.mkdir(parents=True, exist_ok=True)
     for _ in range(PORT_RACE_ATTEMPTS):
         await _wait_for_orphaned_server(port)
+        await _wait_for_starting_server(port)
         state = await probe_port(port)
         if state is PortState.TEMPORAL and reuse:
             return _reused_server(port, notes)
@@ -308,6 +309,46 @@ async def start_embedded_server(
 
 PORT_RACE_ATTEMPTS = 5
 """Kernels or checks started at the same moment race for one free port; the losers look again."""
+
+
+def _starting_marker(port: int) -> Path:
+    return lab_home() / f"server-{port}.starting"
+
+
+def _starter_of(port: int) -> int | None:
+    """The live process that claimed ``port`` to start a server there; a dead claimant's marker is removed."""
+    marker = _starting_marker(port)
+    try:
+        owner = int(marker.read_text() or 0)
+    except (OSError, ValueError):
+        return None
+    if pid_alive(owner):
+        return owner
+    marker.unlink(missing_ok=True)
+    return None
+
+
+def _claim_port(port: int) -> bool:
+    """Only one process at a time starts a server on a port (others wait and then reuse it)."""
+    _starter_of(port)  # clears a dead claimant's marker
+    try:
+        fd = os.open(_starting_marker(port), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w") as marker:
+        marker.write(str(os.getpid()))
+    return True
+
+
+async def _wait_for_starting_server(port: int) -> None:
+    """Another process is starting a server on ``port`` (its port is open, its frontend not healthy
+    yet, so a probe would call it "not Temporal"): wait until it is up, then probe."""
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        owner = _starter_of(port)
+        if owner is None or owner == os.getpid():
+            return
+        await asyncio.sleep(0.05)
 
 
 class _PortTakenMeanwhile(Exception):
@@ -369,6 +410,16 @@ async def _launch(port: int, ui_port: int, db: Path | None, log_level: str, log_
                   note: str, ip: str) -> EmbeddedServer | None:
     """One attempt at starting the server; ``None`` when its database file is still locked."""
     log_start = log_path.stat().st_size if log_path.exists() else 0
+    if not _claim_port(port):
+        raise _PortTakenMeanwhile  # another process is starting a server here right now
+    try:
+        return await _launch_and_wait(port, ui_port, db, log_level, log_path, note, ip, log_start)
+    finally:
+        _starting_marker(port).unlink(missing_ok=True)
+
+
+async def _launch_and_wait(port: int, ui_port: int, db: Path | None, log_level: str, log_path: Path,
+                           note: str, ip: str, log_start: int) -> EmbeddedServer | None:
     proc = _spawn(_server_command(port, ui_port, db, log_level, ip), log_path)
     server = EmbeddedServer(port=port, ui_port=ui_port, log_path=log_path, db_path=db,
                             pid=proc.pid, owned=True, note=note, _process=proc)

@@ -134,6 +134,34 @@ async def test_a_dying_kernels_server_is_waited_out_not_reused(free_port):
         await lab.stop()
 
 
+RACER = """
+import asyncio, sys, nexus_lab
+async def main():
+    lab = await nexus_lab.start(int(sys.argv[1]))
+    print("created" if (await lab.namespace("race")).change == "created" else "exists", lab.server.owned, flush=True)
+    sys.stdin.read()  # stay up (and keep an owned server alive) until the test closes stdin
+asyncio.run(main())
+"""
+
+
+def test_labs_started_at_the_same_moment_share_one_server(free_port):
+    """Two notebooks opened together race for the free port: one starts the server, the others
+    (whose own server lost the port) reuse it instead of failing."""
+    racers = [subprocess.Popen([sys.executable, "-c", RACER, str(free_port)], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+              for _ in range(4)]
+    try:
+        lines = [racer.stdout.readline().split() for racer in racers]
+        assert all(len(line) == 2 for line in lines), [(line, r.stderr.read() if not line else "") for line, r in
+                                                       zip(lines, racers)]
+        assert sorted(owned for _, owned in lines) == ["False", "False", "False", "True"], lines
+        assert sorted(change for change, _ in lines).count("created") <= 1, lines
+    finally:
+        for racer in racers:
+            racer.stdin.close()
+            racer.wait(timeout=20)
+
+
 def test_server_started_from_a_thread_uses_the_watchdog_and_dies_too(free_port):
     kernel = StandIn(free_port, "--thread")
     kernel.kill(signal.SIGTERM)
