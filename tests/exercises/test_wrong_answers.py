@@ -70,6 +70,14 @@ CASES = [
      "schedule_to_close_timeout=timedelta(days=7),\n"
      "                cancellation_type=workflow.NexusOperationCancellationType.ABANDON)",
      ["check workflow is RUNNING", "never reached it"]),
+    ("profiles: the API key written into the file", "ch10-profiles", 'namespace = "payments.a1b2c"\n',
+     'namespace = "payments.a1b2c"\napi_key = "pk-123"\n', ["The file itself holds an API key", "TEMPORAL_API_KEY"]),
+    ("profiles: TLS keys the SDK does not know", "ch10-profiles", 'client_cert_path = "/secrets/fraud.pem"',
+     'cert_path = "/secrets/fraud.pem"', ["cannot load profile", "unknown field `cert_path`", "client_cert_path"]),
+    ("profiles: a Cloud namespace without the account ID", "ch10-profiles", 'namespace = "fraud.a1b2c"',
+     'namespace = "fraud"', ["namespace 'fraud'; expected 'fraud.a1b2c'", "account ID"]),
+    ("profiles: an API key (so TLS) for the plain course server", "ch10-profiles", 'namespace = "payments"\n"""',
+     'namespace = "payments"\napi_key = "x"\n"""', ["Connecting with profile 'lab' failed", "no TLS, no API key"]),
     ("a wrong history answer", "ch08-read-history", '"Q3": "fraud",', '"Q3": "payments",', ["'payments' is not what"]),
 ]
 
