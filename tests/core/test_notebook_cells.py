@@ -68,6 +68,34 @@ except nexus_lab.WorkflowTaskFailedError as err:
     # 7
     '''await lab.worker(namespace="cell-payments", task_queue="pay-tq", workflows=[CellPaymentWorkflow, CellClockWorkflow])
 print("SCORE AGAIN", await lab.execute(CellPaymentWorkflow.run, Payment("p2", 90), namespace="cell-payments", task_queue="pay-tq"))''',
+    # 8: helpers defined in cells: a plain one runs, a non-deterministic one two calls deep is caught
+    '''def risk_band(score: int) -> str:
+    return "high" if score > 50 else "low"
+
+def stamp() -> str:
+    return datetime.now().isoformat()
+
+def label_with_time(text: str) -> str:
+    return f"{text} at {stamp()}"''',
+    # 9
+    '''@workflow.defn
+class CellHelperWorkflow:
+    @workflow.run
+    async def run(self, score: int) -> str:
+        return risk_band(score)
+
+@workflow.defn
+class CellHelperClockWorkflow:
+    @workflow.run
+    async def run(self) -> str:
+        return label_with_time("checked")''',
+    # 10
+    '''await lab.worker(namespace="cell-payments", task_queue="helper-tq", workflows=[CellHelperWorkflow, CellHelperClockWorkflow])
+print("BAND", await lab.execute(CellHelperWorkflow.run, 80, namespace="cell-payments", task_queue="helper-tq"))
+try:
+    await lab.execute(CellHelperClockWorkflow.run, namespace="cell-payments", task_queue="helper-tq")
+except nexus_lab.WorkflowTaskFailedError as err:
+    print("CAUGHT", err)''',
     "await lab.stop()",
 ]
 
@@ -102,6 +130,13 @@ def test_sandbox_mistake_in_a_cell_is_reported_with_its_line(executed):
 def test_rerun_cells_reuse_lab_and_replace_worker(executed):
     assert "SAME LAB True" in _outputs(executed.cells[6])
     assert "SCORE AGAIN 9" in _outputs(executed.cells[7])
+
+
+def test_helper_functions_from_cells_are_checked_too(executed):
+    out = _outputs(executed.cells[10])
+    assert "BAND high" in out
+    assert "CAUGHT Workflow" in out and "datetime.datetime.now" in out
+    assert "the cell defining stamp, line 5" in out, out
 
 
 def test_no_server_or_sdk_noise_in_any_cell(executed):
