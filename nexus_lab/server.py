@@ -320,9 +320,10 @@ def _starter_of(port: int) -> int | None:
     marker = _starting_marker(port)
     try:
         owner = int(marker.read_text() or 0)
+        age = time.time() - marker.stat().st_mtime
     except (OSError, ValueError):
         return None
-    if pid_alive(owner):
+    if pid_alive(owner) and age < READY_TIMEOUT_S + 5:  # older: a reused pid, not a server still starting
         return owner
     marker.unlink(missing_ok=True)
     return None
