@@ -21,7 +21,7 @@ import html
 import math
 import string
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Sequence
 
 from .history import TASK_EVENTS, EventView, History, LinkRef, WorkflowDescription
@@ -129,10 +129,15 @@ class Timeline:
     connections: list[Connection]
     outside: list[tuple[Mark, LinkRef]] = field(default_factory=list)  # links to histories not shown
     source: tuple | None = None  # (lab, workflow id, namespace, limit) when fetched from a lab: see refresh()
+    now_ms: float | None = None  # when the histories were fetched, if a workflow was still running then
 
     @property
     def span_ms(self) -> float:
-        return max((m.offset_ms for m in self.marks), default=0.0)
+        """To the last event, or to the moment of fetching while a workflow runs: the wait is part of the story."""
+        return max([*(m.offset_ms for m in self.marks), self.now_ms or 0.0], default=0.0)
+
+    def running_lanes(self) -> list[Lane]:
+        return [lane for lane in self.lanes if lane.history.status == "RUNNING"]
 
     def lane(self, key: str) -> Lane:
         return next(lane for lane in self.lanes if lane.key == key)
@@ -171,6 +176,9 @@ class Timeline:
             summary = m.event.summary()
             lines.append(f"{m.offset_ms:>9.1f} ms  {m.lane} #{m.event.id:<3} {mark} {m.event.type}{attempt}"
                          + (f"  {summary}" if summary else ""))
+        if self.now_ms is not None:
+            running = ", ".join(lane.key for lane in self.running_lanes())
+            lines.append(f"{self.now_ms:>9.1f} ms  fetched: {running} still running")
         lines.append("Links between the histories:" if self.connections else "No links between these histories.")
         lines += [f"  {c.text()}" for c in self.connections]
         lines += [f"  {m.label()} → {ref} (not shown)" for m, ref in self.outside]
@@ -213,13 +221,16 @@ def _lane_order(history: History) -> tuple[int, datetime]:
 
 
 def build_timeline(histories: Sequence[History],
-                   descriptions: dict[tuple[str, str], WorkflowDescription] | None = None) -> Timeline:
-    """Put ``histories`` on one axis (0 = the earliest event) and resolve the links between them."""
+                   descriptions: dict[tuple[str, str], WorkflowDescription] | None = None,
+                   fetched_at: datetime | None = None) -> Timeline:
+    """Put ``histories`` on one axis (0 = the earliest event) and resolve the links between them.
+
+    ``fetched_at`` (when the histories were read) extends the axis while a workflow still runs."""
     descriptions = descriptions or {}
     ordered = sorted(histories, key=_lane_order)
     keys = iter(string.ascii_uppercase)
     lanes = [Lane(next(keys), role_of(h), h, descriptions.get((h.namespace, h.workflow_id))) for h in ordered]
-    origin = min((h.events[0].time for h in ordered if h.events), default=datetime.now())
+    origin = min((h.events[0].time for h in ordered if h.events), default=datetime.now(timezone.utc))
     marks = []
     for lane in lanes:
         attempts = _attempts(lane.history)
@@ -229,7 +240,9 @@ def build_timeline(histories: Sequence[History],
                               category_of(event, attempt), attempt))
     marks.sort(key=lambda m: (m.offset_ms, m.lane, m.event.id))
     connections, outside = _resolve_links(lanes, marks)
-    return Timeline(lanes, origin, marks, connections, outside)
+    running = any(h.status == "RUNNING" for h in ordered)
+    now_ms = milliseconds_between(origin, fetched_at) if fetched_at is not None and running else None
+    return Timeline(lanes, origin, marks, connections, outside, now_ms=now_ms)
 
 
 def _resolve_links(lanes: list[Lane], marks: list[Mark]) -> tuple[list[Connection], list[tuple[Mark, LinkRef]]]:
@@ -276,12 +289,13 @@ async def timeline(lab: Any, workflow_id: str, namespace: str | None = None, *,
     """The timeline of a workflow and the histories it is linked with through Nexus (any workflow ID:
     caller or handler). Running workflows are described too, so pending retries show."""
     histories = await collect_histories(lab, workflow_id, namespace, limit)
+    fetched_at = datetime.now(timezone.utc)
     descriptions = {}
     for history in histories:
         if history.status == "RUNNING":
             descriptions[(history.namespace, history.workflow_id)] = await lab.describe(
                 history.workflow_id, namespace=history.namespace)
-    built = build_timeline(histories, descriptions)
+    built = build_timeline(histories, descriptions, fetched_at)
     built.source = (lab, workflow_id, namespace, limit)  # for refresh()
     return built
 

@@ -84,6 +84,22 @@ def _connection(source: Mark, target: Mark, timeline: Timeline, focused: bool) -
             f'marker-end="url(#nexus-lab-arrow)"><title>{tip}</title></path>')
 
 
+def _still_running(timeline: Timeline) -> list[str]:
+    """A dashed stretch from a running workflow's last event to the moment the histories were fetched."""
+    if timeline.now_ms is None:
+        return []
+    span, now_x = timeline.span_ms, _x(timeline.now_ms, timeline.span_ms)
+    parts = [f'<text x="{now_x:.1f}" y="{TOP - 22}" font-size="10" text-anchor="end" fill="#666">fetched</text>']
+    keys = [lane.key for lane in timeline.lanes]
+    for lane in timeline.running_lanes():
+        last = max((m.offset_ms for m in timeline.marks if m.lane == lane.key), default=0.0)
+        y = TOP + keys.index(lane.key) * LANE_H + LANE_H / 2
+        parts.append(f'<line class="still-running" x1="{_x(last, span):.1f}" y1="{y}" x2="{now_x:.1f}" y2="{y}" '
+                     f'stroke="{COLOURS["workflow"]}" stroke-width="2" stroke-dasharray="4,4">'
+                     f"<title>{lane.key} still running when fetched (+{timeline.now_ms:.1f} ms)</title></line>")
+    return parts
+
+
 def _retry_notes(timeline: Timeline) -> list[str]:
     parts = []
     for index, lane in enumerate(timeline.lanes):
@@ -126,6 +142,7 @@ def render(timeline: Timeline, *, tasks: bool = False, highlight: Sequence[str] 
              "</marker></defs>"]
     parts += [_lane_label(i, timeline) for i in range(len(timeline.lanes))]
     parts += _axis(span, height - 22)
+    parts += _still_running(timeline)
     for connection in timeline.connections:
         if connection.source.key in visible and connection.target.key in visible:
             focused = connection.source.key in highlight and connection.target.key in highlight

@@ -128,6 +128,27 @@ async def test_a_retrying_operation_shows_attempts_and_last_failure(lab, risky):
         await handle.raw.terminate(reason="test done")
 
 
+async def test_a_running_workflow_is_drawn_up_to_the_moment_of_fetching(lab, risky):
+    """The wait itself is part of the picture: the axis runs to "now", not to the last event."""
+    story, endpoint = risky
+    handle = await lab.start_workflow(story.FlakyPaymentWorkflow.run, endpoint, namespace=story.CALLER_NAMESPACE,
+                                      task_queue=story.CALLER_QUEUE, id="tl-running")
+    try:
+        await asyncio.sleep(1.0)
+        tl = await nexus_lab.timeline(lab, "tl-running", namespace=story.CALLER_NAMESPACE)
+        last_event = max(m.offset_ms for m in tl.marks)
+        assert [lane.key for lane in tl.running_lanes()] == ["A"]
+        assert tl.now_ms is not None and tl.span_ms == tl.now_ms
+        assert tl.now_ms - last_event > 500  # the second of waiting since the last event is on the axis
+        assert f"{tl.now_ms:>9.1f} ms  fetched: A still running" in tl.text()
+        assert tl.svg().count('class="still-running"') == 1
+    finally:
+        await handle.raw.terminate(reason="test done")
+    done = await nexus_lab.timeline(lab, "tl-running", namespace=story.CALLER_NAMESPACE)
+    assert done.now_ms is None and done.span_ms == max(m.offset_ms for m in done.marks)
+    assert "still running" not in done.text() and "still-running" not in done.svg()
+
+
 async def _timeline_once_retried(lab, workflow_id, namespace, timeout=20.0):
     """Wait (bounded) until the server has retried the operation at least once."""
     deadline = asyncio.get_running_loop().time() + timeout
