@@ -29,7 +29,7 @@ __all__ = [
     "EndpointInfo", "EndpointTable", "NamespaceInfo", "RegistryError", "LabTimeoutError",
     "WorkflowTaskFailedError", "WorkerCrashedError", "WorkerSetupError", "ServerStartError",
     "LabConfigError", "LabConnectionError", "LabStoppedError", "StaleWorkflowWarning", "EmbeddedServer",
-    "walkthrough", "timeline", "load_quiz", "check",
+    "walkthrough", "timeline", "load_quiz", "check", "exercise_cards", "hint",
 ]
 
 __version__ = "0.1.0"
@@ -165,3 +165,24 @@ def check(exercise_id: str | None = None, **options) -> "CheckResult":
     from .exercises import check as run_check
 
     return run_check(exercise_id, **options)
+
+
+def exercise_cards(chapter_id: str):
+    """The chapter's exercises as cards: goal, TODO lines, status, and Check / Hint buttons in JupyterLab."""
+    from .exercise_card import chapter_cards
+
+    return chapter_cards(chapter_id)
+
+
+class _HintText(str):
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def hint(exercise_id: str) -> str:
+    """The next hint for an exercise (each call reveals one more), as ``nexus-lab hint`` gives it."""
+    from .exercises import next_hint
+
+    number, total, text = next_hint(exercise_id)
+    return _HintText(f"Hint {number}/{total}: {text}" if total else text)
+

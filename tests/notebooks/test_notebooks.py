@@ -77,6 +77,9 @@ def test_exercises_section_lists_the_manifests_exercises(chapter):
     assert named == expected, f"{chapter.notebook}: the Exercises section names {named}; course.toml has {expected}"
     if not expected:
         assert "no exercise of its own" in section
+    else:  # the notebook loads them: goal, TODOs and a Check button inline
+        code = [c.source.strip() for c in nb.cells if c.cell_type == "code"]
+        assert f'nexus_lab.exercise_cards("{chapter.id}")' in code, "a cell showing the chapter's exercise cards"
 
 
 JOBS = int(os.environ.get("NEXUS_LAB_NOTEBOOK_JOBS", "2"))

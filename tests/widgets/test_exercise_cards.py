@@ -1,0 +1,81 @@
+"""Exercise cards in the chapter notebooks: read from the learner's file, Check and Hint work inline."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+import nexus_lab
+from nexus_lab.exercise_card import chapter_cards, read_card
+from nexus_lab.exercise_card_widget import ExerciseCardsWidget
+from nexus_lab.exercises import manifest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_cards_follow_the_learners_file(progress_file):
+    cards = chapter_cards("ch07", notebook_dir=ROOT / "notebooks")
+    assert [c.exercise.id for c in cards] == ["ch07-cancel-type", "ch07-cleanup"]
+    for card in cards:
+        lines = card.path.read_text().splitlines()
+        todo_lines = [n for n, line in enumerate(lines, 1) if "# TODO:" in line]
+        assert [t.line for t in card.todos] == todo_lines and todo_lines
+        assert card.status == "pending" and "not checked yet" in card.text()
+        assert card.goal and card.goal.splitlines()[0] in card.text()
+        assert f'nexus_lab.check("{card.exercise.id}")' in card.text()
+        assert card.link() == f"../{card.exercise.file}"  # relative to the notebook: JupyterLab opens it
+    assert "Pick the cancellation type (workflow.NexusOperationCancellationType" in cards[0].text()
+
+
+def test_a_broken_or_missing_file_is_said_not_hidden(tmp_path, progress_file):
+    exercise = manifest().exercise("ch03-quick-score")
+    (tmp_path / "exercises").mkdir()
+    missing = read_card(exercise, tmp_path)
+    assert f"nexus-lab reset {exercise.id}" in missing.problem
+    (tmp_path / exercise.file).write_text('"""Exercise."""\n\ndef broken(:\n    pass\n')
+    broken = read_card(exercise, tmp_path)
+    assert "does not parse: line 3" in broken.problem and broken.problem in broken.text()
+
+
+def test_chapters_without_exercises_and_unknown_chapters():
+    assert "no exercise of its own" in chapter_cards("ch00").text()
+    with pytest.raises(LookupError, match="No chapter 'ch99'"):
+        chapter_cards("ch99")
+
+
+def test_hint_button_reveals_one_more_each_time(progress_file):
+    widget = ExerciseCardsWidget(chapter_cards("ch05"))
+    card = widget.cards[0]
+    hints = card.card.exercise.hints
+    card.hint_button.click()
+    assert "Hint 1/3" in card.feedback.value and hints[0][:30] in card.feedback.value.replace("&#x27;", "'")
+    card.hint_button.click()
+    assert "Hint 2/3" in card.feedback.value
+    assert json.loads(progress_file.read_text())["hints"][card.card.exercise.id] == 2
+    assert nexus_lab.hint(card.card.exercise.id).startswith("Hint 3/3: ")
+
+
+async def test_check_button_runs_the_real_check_and_updates_the_card(lab, progress_file):
+    widget = ExerciseCardsWidget(chapter_cards("ch03"))
+    card = widget.cards[0]
+    assert card.card.exercise.id == "ch03-quick-score" and "not checked yet" in card.text()
+    card.check_button.click()  # the untouched exercise: the check runs and fails, inline
+    assert card.last_result.status == "fail"
+    assert card.last_result.message.splitlines()[0][:40] in card.feedback.value.replace("&#x27;", "'")
+    assert card.card.status == "failed" and "last check failed" in card.view.value
+    assert "Last check: " + card.last_result.message.splitlines()[0] in card.text()
+    assert json.loads(progress_file.read_text())["exercises"]["ch03-quick-score"]["status"] == "failed"
+    assert not card.check_button.disabled
+
+
+def test_text_fallback_is_the_cards_text(progress_file):
+    cards = chapter_cards("ch09")
+    widget = ExerciseCardsWidget(cards)
+    data = widget._repr_mimebundle_()
+    text = (data[0] if isinstance(data, tuple) else data)["text/plain"]
+    assert text == cards.text() and "ch09-capstone · Capstone" in text
+    passed = replace(cards[0], status="passed")
+    assert "passed ✓" in passed.text() and "#188038" in passed.html()
