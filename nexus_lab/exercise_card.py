@@ -75,18 +75,49 @@ class ExerciseCard:
         colour = {"passed": "#188038", "failed": "#d93025"}.get(self.status, "#5f6368")
         todos = "".join(f"<li><code>line {t.line}</code> {html.escape(t.text)}</li>" for t in self.todos)
         problem = f'<p style="color:#d93025">{html.escape(self.problem)}</p>' if self.problem else ""
-        goal = f"<p>{html.escape(self.goal)}</p>" if self.goal else ""
+        goal = _docstring_html(self.goal)
         return (f'<div class="nexus-lab-exercise" style="border:1px solid #ddd;border-radius:6px;padding:8px 12px;'
                 f'margin:6px 0"><b>{html.escape(self.title)}</b> '
                 f'<span style="color:{colour}">— {html.escape(STATUS_TEXT.get(self.status, self.status))}</span><br>'
                 f'<a href="{html.escape(self.link())}" target="_blank"><code>{html.escape(self.exercise.file)}</code></a>'
-                f"{problem}{goal}<ul>{todos}</ul></div>")
+                f"{problem}{goal}" + (f"<b>To do in your file</b><ul>{todos}</ul>" if todos else "") + "</div>")
 
     def __repr__(self) -> str:
         return self.text()
 
     def _repr_html_(self) -> str:
         return self.html()
+
+
+def _inline(text: str) -> str:
+    """``code`` and *emphasis* of a docstring as HTML (everything else escaped)."""
+    escaped = html.escape(text, quote=False)
+    escaped = re.sub(r"``(.+?)``", r"<code>\1</code>", escaped)
+    return re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"<em>\1</em>", escaped)
+
+
+BULLET = re.compile(r"^([*-]|\d+\.) ")
+
+
+def _docstring_html(text: str) -> str:
+    """Paragraphs and bullet (``*``, ``-``) or numbered lists of an exercise docstring, as HTML."""
+    parts = []
+    for paragraph in text.split("\n\n"):
+        lines = [line.strip() for line in paragraph.strip().splitlines()]
+        if not lines:
+            continue
+        if not BULLET.match(lines[0]):
+            parts.append(f"<p>{_inline(' '.join(lines))}</p>")
+            continue
+        items: list[list[str]] = []
+        for line in lines:
+            if BULLET.match(line):
+                items.append([BULLET.sub("", line)])
+            else:
+                items[-1].append(line)
+        tag = "ol" if lines[0][0].isdigit() else "ul"
+        parts.append(f"<{tag}>" + "".join(f"<li>{_inline(' '.join(item))}</li>" for item in items) + f"</{tag}>")
+    return "".join(parts)
 
 
 def _relative(path: Path, start: Path) -> str:

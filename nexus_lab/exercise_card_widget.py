@@ -19,9 +19,11 @@ class ExerciseCardWidget(TextFallback, w.VBox):
         self.check_button = w.Button(description="Check", icon="check", tooltip=f"nexus-lab check {card.exercise.id}")
         self.hint_button = w.Button(description="Hint", icon="lightbulb-o")
         self.feedback = w.HTML()
+        self.feedback.add_class("nexus-lab-exercise-feedback")
         self.check_button.on_click(lambda _: self.check())
         self.hint_button.on_click(lambda _: self.hint())
         super().__init__([self.view, w.HBox([self.check_button, self.hint_button]), self.feedback])
+        self.add_class("nexus-lab-exercise-card")
 
     def check(self) -> None:
         """Run the exercise's check on the learner's file and show the result; the card's status follows."""

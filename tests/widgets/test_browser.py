@@ -140,6 +140,7 @@ async def test_widgets_in_jupyterlab_in_chromium(chromium, jupyter_lab):
             await _run_all_cells(page)
             await _answer_quiz_wrong_then_right(page, expect)
             await _step_async_walkthrough(page, expect)
+            await _check_an_exercise_inline(page, expect)
             await expect(page.locator("svg.nexus-lab-timeline")).to_be_visible()
             await expect(page.locator(".nexus-lab-timeline-widget")).to_contain_text("NexusOperationStarted →")
             await page.locator(".jp-NotebookPanel .jp-WindowedPanel-outer").evaluate("el => el.scrollTo(0, 0)")
@@ -149,6 +150,8 @@ async def test_widgets_in_jupyterlab_in_chromium(chromium, jupyter_lab):
             await browser.close()
     entry = json.loads(jupyter_lab["progress"].read_text())["quizzes"]["widget-test"]["sync-history"]
     assert (entry["attempts"], entry["correct"]) == (2, True)  # both clicks reached the kernel's progress file
+    exercise = json.loads(jupyter_lab["progress"].read_text())["exercises"]["ch03-quick-score"]
+    assert exercise["status"] == "failed"  # the Check button ran the real check from the browser
     assert shot.stat().st_size > 20_000
     print(f"screenshot: {shot} ({time.monotonic() - started:.1f}s in the browser)")
 
@@ -180,6 +183,18 @@ async def _answer_quiz_wrong_then_right(page, expect) -> None:
     await expect(feedback).to_contain_text("Right!")
     await expect(feedback).to_contain_text("answers in the start request itself")
     await expect(page.locator(".nexus-lab-score")).to_contain_text("1 of 3 questions answered right")
+
+
+async def _check_an_exercise_inline(page, expect) -> None:
+    card = page.locator(".nexus-lab-exercise-card").first
+    await expect(card).to_contain_text("ch03-quick-score")
+    await expect(card).to_contain_text("not checked yet")
+    await card.get_by_role("button", name="Hint").click()
+    await expect(card.locator(".nexus-lab-exercise-feedback")).to_contain_text("Hint 1/3")
+    await card.get_by_role("button", name="Check").click()
+    await expect(card.locator(".nexus-lab-exercise-feedback")).to_contain_text("not yet", timeout=30_000)
+    await expect(card).to_contain_text("last check failed")
+    await card.screenshot(path=str(_screenshot_path().with_name("exercise-card.png")))
 
 
 async def _step_async_walkthrough(page, expect) -> None:
