@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import html
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,8 +122,6 @@ def _docstring_html(text: str) -> str:
 
 
 def _relative(path: Path, start: Path) -> str:
-    import os
-
     return os.path.relpath(path.resolve(), start.resolve())
 
 
