@@ -95,3 +95,19 @@ def test_pytest_junit_output_for_the_same_checks(tmp_path, check_server):
     outcome = {c.get("name"): c.find("failure") for c in cases}
     assert set(outcome) == {"test_exercise[ch03-quick-score]", "test_exercise[ch03-submit-review]"}, done.stdout
     assert "Expected score 25" in outcome["test_exercise[ch03-quick-score]"].get("message")
+
+
+def test_a_server_that_cannot_start_is_one_line_not_a_traceback(monkeypatch, capsys, tmp_path):
+    """With no server running, a check starts a private one; if that fails, the learner reads why."""
+    from nexus_lab import cli
+    from nexus_lab import server as server_module
+    from nexus_lab.server import find_free_port_pair
+
+    monkeypatch.setenv("NEXUS_LAB_PORT", str(find_free_port_pair(28500)))  # nothing listens there
+    monkeypatch.setenv("NEXUS_LAB_PROGRESS", str(tmp_path / "progress.json"))
+    monkeypatch.setattr(server_module, "_server_command",
+                        lambda *a, **k: ["sh", "-c", "echo 'Error: unable to open the database file'; exit 1"])
+    assert cli.main(["check", "ch03-quick-score"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("nexus-lab check: The Temporal dev server exited (code 1) before it was ready.")
+    assert "unable to open the database file" in err and "Traceback" not in err
