@@ -12,15 +12,7 @@ import subprocess
 import sys
 import time
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+from .server import pid_alive
 
 
 def main(argv: list[str]) -> int:
@@ -38,7 +30,7 @@ def main(argv: list[str]) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     while child.poll() is None:
-        if not _alive(parent) or os.getppid() == 1:
+        if not pid_alive(parent) or os.getppid() == 1:
             stop()
         time.sleep(0.5)
     return child.returncode

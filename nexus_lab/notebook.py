@@ -72,9 +72,14 @@ def _defining_source(cls: type) -> tuple[str, str]:
     )
 
 
-def _class_node(source: str, name: str) -> ast.ClassDef:
+def _parse_cell(source: str) -> ast.Module:
+    """A cell's syntax tree (cells may ``await`` at the top level)."""
     flags = ast.PyCF_ONLY_AST | getattr(ast, "PyCF_ALLOW_TOP_LEVEL_AWAIT", 0)
-    tree = compile(source, "<cell>", "exec", flags=flags, dont_inherit=True)
+    return compile(source, "<cell>", "exec", flags=flags, dont_inherit=True)
+
+
+def _class_node(source: str, name: str) -> ast.ClassDef:
+    tree = _parse_cell(source)
     matches = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == name]
     if not matches:
         raise CellWorkflowError(
@@ -124,18 +129,17 @@ def _cell_helper(name: str, value: Any) -> tuple[ast.AST, str, int] | None:
     Decorated functions (activities, operations) keep their identity and are passed through."""
     if not isinstance(value, types.FunctionType) or value.__module__ != "__main__" or value.__closure__:
         return None
-    lines = linecache.getlines(value.__code__.co_filename)
-    if not lines:
+    source = "".join(linecache.getlines(value.__code__.co_filename))
+    if not source:
         return None
-    flags = ast.PyCF_ONLY_AST | getattr(ast, "PyCF_ALLOW_TOP_LEVEL_AWAIT", 0)
     try:
-        tree = compile("".join(lines), "<cell>", "exec", flags=flags, dont_inherit=True)
+        tree = _parse_cell(source)
     except SyntaxError:
         return None
     nodes = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name]
     if not nodes or nodes[-1].decorator_list:
         return None
-    text, first = _block(nodes[-1], "".join(lines))
+    text, first = _block(nodes[-1], source)
     return nodes[-1], text, first
 
 

@@ -7,7 +7,6 @@ runs, notebooks and a learner's own lab on 7233 never share a server by accident
 from __future__ import annotations
 
 import os
-import socket
 import tempfile
 import uuid
 

@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 
 from ..checking import CALLER_NAMESPACE, ENDPOINT, HANDLER_NAMESPACE, Check
 from .common import (Call, ProbeCaller, RefFraudCheckWorkflow, RefFraudHandler, RefSlowCleanupHandler,
-                     RefSlowCleanupWorkflow, WithdrawingCaller, events_text, quiet, tx)
+                     RefSlowCleanupWorkflow, WithdrawingCaller, caller_saw_start, events_text, learner_transaction,
+                     quiet, tx)
 
 ASYNC_OK = ["NexusOperationScheduled", "NexusOperationStarted", "NexusOperationCompleted"]
-
-
-def _transaction(c: Check, amount: int, country: str = "DE", label: str = "T") -> object:
-    import fraud_contract  # the learner's folder is first on sys.path
-
-    return fraud_contract.Transaction(c.unique(label), amount, country)
-
-
-async def _started(c: Check, wid: str, within: float = 3.0) -> bool:
-    async def probe():
-        return (await c.caller_history(wid)).workflow_saw("NexusOperationStarted")
-    return await c.eventually(probe, within=within)
 
 
 # --- ch05 -----------------------------------------------------------------------------------------
@@ -29,7 +17,7 @@ async def check_execute_with_timeout(c: Check) -> None:
     await c.setup(handlers=[RefFraudHandler()], handler_workflows=[RefFraudCheckWorkflow], callers=[workflow_cls])
     wid = c.unique("payment")
     async with c.test("PaymentWorkflow approves a small payment through checkTransaction"):
-        result = await c.run_caller(workflow_cls.run, _transaction(c, 300), id=wid)
+        result = await c.run_caller(workflow_cls.run, learner_transaction(c, 300), id=wid)
         history = await c.caller_history(wid)
         scheduled = history.find("NexusOperationScheduled")
         c.expect(scheduled, f"The workflow returned {result!r} without calling the Fraud team: no NexusOperationScheduled.")
@@ -51,7 +39,7 @@ async def check_execute_with_timeout(c: Check) -> None:
 async def check_start_and_handle(c: Check) -> None:
     workflow_cls = c.attr("PaymentWorkflow")
     await c.setup(handlers=[RefFraudHandler()], handler_workflows=[RefFraudCheckWorkflow], callers=[workflow_cls])
-    transaction = _transaction(c, 8_000)
+    transaction = learner_transaction(c, 8_000)
     handle = await c.start_caller(workflow_cls.run, transaction, timeout=4)
     async with c.test("getQuickScore runs while checkTransaction is still running"):
         async def score_done() -> bool:
@@ -129,13 +117,13 @@ async def check_branch_on_cause(c: Check) -> None:
              ("a business rule (OperationError FAILED)", 5_000_000, "DE", "declined")]
     for name, amount, country, expected in cases:
         async with c.test(f"{name} → {expected!r}"):
-            result = await c.run_caller(workflow_cls.run, _transaction(c, amount, country))
+            result = await c.run_caller(workflow_cls.run, learner_transaction(c, amount, country))
             c.expect(result == expected, f"Expected {expected!r}; PaymentWorkflow returned {result!r}.")
     async with c.test("anything else (HandlerError NOT_IMPLEMENTED) fails the workflow"):
         from temporalio.client import WorkflowFailureError
 
         try:
-            result = await c.run_caller(workflow_cls.run, _transaction(c, 100, "ZZ"))
+            result = await c.run_caller(workflow_cls.run, learner_transaction(c, 100, "ZZ"))
         except WorkflowFailureError:
             return
         c.fail(f"An unexpected error must not be hidden: PaymentWorkflow returned {result!r}; re-raise it instead.")
@@ -162,10 +150,10 @@ CANCEL_ADVICE = {
 async def check_cancel_type(c: Check) -> None:
     workflow_cls = c.attr("PaymentWorkflow")
     await c.setup(handlers=[RefSlowCleanupHandler()], handler_workflows=[RefSlowCleanupWorkflow], callers=[workflow_cls])
-    transaction = _transaction(c, 9_000)
+    transaction = learner_transaction(c, 9_000)
     handle = await c.start_caller(workflow_cls.run, transaction, timeout=4)
     async with c.test("the withdrawn payment ends 'withdrawn'"):
-        c.expect(await _started(c, handle.id), "checkTransaction never started.")
+        c.expect(await caller_saw_start(c, handle.id), "checkTransaction never started.")
         await handle.raw.signal("withdraw")
         result = await handle.result(timeout=3)
         c.expect(result == "withdrawn", f"Expected 'withdrawn'; PaymentWorkflow returned {result!r}.")
@@ -188,7 +176,7 @@ async def check_cleanup(c: Check) -> None:
     handle = await c.start_caller(WithdrawingCaller.run, transaction, timeout=4)
     check_id = f"fraud-check-{transaction['id']}"
     async with c.test("Payments cancels the check and sees NexusOperationCanceled"):
-        c.expect(await _started(c, handle.id), "checkTransaction never started.")
+        c.expect(await caller_saw_start(c, handle.id), "checkTransaction never started.")
         await handle.raw.signal("withdraw")
         await handle.result(timeout=3)
         events = (await c.caller_history(handle.id)).nexus_event_types()

@@ -11,7 +11,8 @@ from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import CancelledError
 
 from ..checking import CALLER_NAMESPACE, CALLER_QUEUE, HANDLER_NAMESPACE, HANDLER_QUEUE, Check
-from .common import RefFraudCheckWorkflow, RefFraudService, Score, Tx, Verdict, events_text, quiet, reference_score
+from .common import (RefFraudCheckWorkflow, RefFraudService, Score, Tx, Verdict, caller_saw_start, events_text,
+                     learner_transaction, quiet, reference_score)
 
 BLOCKED_COUNTRY = "XX"
 SCORED_AND_CHECKED = ["NexusOperationScheduled", "NexusOperationCompleted",
@@ -34,20 +35,12 @@ class RefCapstoneHandler:
         return Score(tx.id, reference_score(tx.amount, tx.country))
 
 
-def _transaction(c: Check, amount: int, country: str = "DE", label: str = "T") -> object:
-    import fraud_contract  # the learner's folder is first on sys.path
-
-    return fraud_contract.Transaction(c.unique(label), amount, country)
-
-
 async def _start_workers(c: Check, workflow_cls: type) -> None:
     await c.setup(handlers=[RefCapstoneHandler()], handler_workflows=[RefFraudCheckWorkflow], callers=[workflow_cls])
 
 
 async def _wait_for_check_started(c: Check, handle, what: str) -> None:
-    async def started() -> bool:
-        return (await c.caller_history(handle.id)).workflow_saw("NexusOperationStarted")
-    if not await c.eventually(started, within=3):
+    if not await caller_saw_start(c, handle.id):
         events = (await c.caller_history(handle.id)).nexus_event_types()
         await quiet(handle.raw.terminate())
         c.fail(f"{what}: checkTransaction should be running (waiting for its analyst) by now; after 3 s the "
@@ -63,7 +56,7 @@ async def check_capstone(c: Check) -> None:
     workflow_cls = c.attr("PaymentWorkflow")
     await _start_workers(c, workflow_cls)
 
-    small = _transaction(c, 300, label="small")
+    small = learner_transaction(c, 300, label="small")
     async with c.test("1 · a small payment is scored, checked and approved"):
         handle = await c.start_caller(workflow_cls.run, small)
         receipt = await handle.result()
@@ -84,7 +77,7 @@ async def check_capstone(c: Check) -> None:
                  f"checkTransaction is allowed {timeout or 'no schedule_to_close_timeout'}; an analyst may "
                  "take days: allow it 7 days (schedule_to_close_timeout=timedelta(days=7)).")
 
-    blocked = _transaction(c, 300, BLOCKED_COUNTRY, label="blocked")
+    blocked = learner_transaction(c, 300, BLOCKED_COUNTRY, label="blocked")
     async with c.test("2 · a failing fraud check (blocked card) declines the payment"):
         try:
             receipt = await c.run_caller(workflow_cls.run, blocked)
@@ -100,7 +93,7 @@ async def check_capstone(c: Check) -> None:
 
 
 async def _check_cancellation(c: Check, workflow_cls: type) -> None:
-    big = _transaction(c, 7_000, label="cancelled")
+    big = learner_transaction(c, 7_000, label="cancelled")
     async with c.test("3 · a cancelled payment ends Canceled, and so does the Fraud team's check"):
         handle = await c.start_caller(workflow_cls.run, big)
         await _wait_for_check_started(c, handle, "A 7 000 payment")
@@ -128,7 +121,7 @@ async def _check_cancellation(c: Check, workflow_cls: type) -> None:
 
 
 async def _check_worker_restart(c: Check, workflow_cls: type) -> None:
-    big = _transaction(c, 7_000, label="restart")
+    big = learner_transaction(c, 7_000, label="restart")
     async with c.test("4 · both workers restart mid-check, and the payment still completes"):
         handle = await c.start_caller(workflow_cls.run, big, timeout=8)
         await _wait_for_check_started(c, handle, "A 7 000 payment")

@@ -167,6 +167,20 @@ def tx(c: Any, amount: int, country: str = "DE", label: str = "T") -> dict:
     return {"id": c.unique(label), "amount": amount, "country": country}
 
 
+def learner_transaction(c: Any, amount: int, country: str = "DE", label: str = "T") -> object:
+    """A transaction of the learner's own ``fraud_contract`` type (for checks that run their caller)."""
+    import fraud_contract  # the learner's folder is first on sys.path
+
+    return fraud_contract.Transaction(c.unique(label), amount, country)
+
+
+async def caller_saw_start(c: Any, workflow_id: str, within: float = 3.0) -> bool:
+    """Whether the caller's code has seen its operation start (safe to cancel it "mid-operation")."""
+    async def probe():
+        return (await c.caller_history(workflow_id)).workflow_saw("NexusOperationStarted")
+    return await c.eventually(probe, within=within)
+
+
 def events_text(events: list[str]) -> str:
     return " → ".join(events) if events else "(no Nexus events)"
 

@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import time
-import warnings
 import xml.etree.ElementTree as ET
 
 from .conftest import ROOT

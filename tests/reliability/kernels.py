@@ -6,7 +6,6 @@ import os
 import queue
 import signal
 import time
-from pathlib import Path
 
 from jupyter_client import KernelManager
 
