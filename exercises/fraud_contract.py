@@ -1,7 +1,9 @@
-"""The Fraud team's published contract, ``fraud.v1`` (shared by the exercises; nothing to edit here).
+# Generated from nexus_lab/story/fraud_v1.py by `nexus-lab generate`: change the story there.
+"""The Fraud team's published contract: the ``fraud.v1`` Nexus service.
 
-A caller imports only this module: it says *what* can be called (service and operation names,
-input and output types). The handler code lives with the Fraud team.
+This is the only Fraud module a caller imports. It says *what* can be called (service and
+operation names, input and output types) and where (the endpoint's name in the Nexus Registry),
+never *how* it is done: the handler code lives with the Fraud team (``fraud_team.py``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ AMOUNT_LIMIT = 1_000_000   # the largest amount a card may be charged in one go
 @dataclass
 class Transaction:
     id: str
-    amount: int            # whole euros
+    amount: int            # whole euros, to keep the story simple
     country: str = "DE"    # where the card was used
 
 
@@ -42,5 +44,6 @@ class Verdict:
 
 @nexusrpc.service(name="fraud.v1")
 class FraudService:
+    # Python attribute names are snake_case; the names on the wire are the ones both teams agreed on.
     check_transaction: nexusrpc.Operation[Transaction, Verdict] = nexusrpc.Operation(name="checkTransaction")
     get_quick_score: nexusrpc.Operation[Transaction, QuickScore] = nexusrpc.Operation(name="getQuickScore")

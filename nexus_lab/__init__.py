@@ -12,24 +12,61 @@ from __future__ import annotations
 
 import logging
 import os
+from importlib import import_module
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from .config import DEFAULT_PORT, LabConfigError, external_connect_config, lab_home, logs_dir, redacted
-from .connection import LabConnectionError, connect_client, connect_configured, quiet_sdk_logs
-from .history import History, LinkRef, WorkflowDescription
-from .lab import Lab, LabHandle, LabStoppedError, StaleWorkflowWarning
-from .registry import EndpointInfo, EndpointTable, NamespaceInfo, RegistryError
-from .runs import LabTimeoutError, WorkflowTaskFailedError
-from .scope import Scope, ScopeError, scope_from_environment
-from .server import EmbeddedServer, ServerStartError, start_embedded_server
-from .workers import WorkerCrashedError, WorkerSetupError
+from nexus_lab.config import DEFAULT_PORT
+
+if TYPE_CHECKING:  # the names below load on first use (see __getattr__), so the CLI starts fast
+    from nexus_lab.checker.results import CheckResult
+    from nexus_lab.config import LabConfigError
+    from nexus_lab.connection import LabConnectionError
+    from nexus_lab.course.quiz import Quiz
+    from nexus_lab.errors import NexusLabError
+    from nexus_lab.history import History, LinkRef, WorkflowDescription
+    from nexus_lab.lab import Lab, LabHandle, LabStoppedError, StaleWorkflowWarning
+    from nexus_lab.registry import (
+        EndpointInfo,
+        EndpointTable,
+        NamespaceInfo,
+        RegistryError,
+    )
+    from nexus_lab.runs import LabTimeoutError, WorkflowTaskFailedError
+    from nexus_lab.server import EmbeddedServer, ServerStartError
+    from nexus_lab.views.cards import ExerciseCards
+    from nexus_lab.views.lifecycle import Walkthrough
+    from nexus_lab.views.timeline import Timeline
+    from nexus_lab.workers import WorkerCrashedError, WorkerSetupError
+    from nexus_lab.workshop.scope import Scope, ScopeError
+
+_LAZY = {  # public name -> module that defines it
+    "NexusLabError": "errors", "LabConfigError": "config", "LabConnectionError": "connection",
+    "History": "history", "LinkRef": "history", "WorkflowDescription": "history",
+    "Lab": "lab", "LabHandle": "lab", "LabStoppedError": "lab", "StaleWorkflowWarning": "lab",
+    "EndpointInfo": "registry", "EndpointTable": "registry", "NamespaceInfo": "registry", "RegistryError": "registry",
+    "LabTimeoutError": "runs", "WorkflowTaskFailedError": "runs", "EmbeddedServer": "server",
+    "ServerStartError": "server", "WorkerCrashedError": "workers", "WorkerSetupError": "workers",
+    "Scope": "workshop.scope", "ScopeError": "workshop.scope",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nexus_lab' has no attribute {name!r}")
+    value = getattr(import_module(f"nexus_lab.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "start", "connect", "current", "Lab", "LabHandle", "History", "LinkRef", "WorkflowDescription",
     "EndpointInfo", "EndpointTable", "NamespaceInfo", "RegistryError", "LabTimeoutError",
     "WorkflowTaskFailedError", "WorkerCrashedError", "WorkerSetupError", "ServerStartError",
     "LabConfigError", "LabConnectionError", "LabStoppedError", "StaleWorkflowWarning", "EmbeddedServer",
-    "walkthrough", "timeline", "load_quiz", "check", "exercise_cards", "hint",
+    "walkthrough", "timeline", "load_quiz", "check", "exercise_cards", "hint", "NexusLabError", "Scope",
+    "ScopeError",
 ]
 
 __version__ = "0.1.0"
@@ -68,6 +105,10 @@ async def start(port: int = DEFAULT_PORT, *, persist: bool | str | Path = False,
     restarts (or pass a path). ``namespaces`` are created right away. ``quiet`` sends the SDK's
     own log lines to ``<lab home>/logs/sdk.log`` instead of the notebook.
     """
+    from nexus_lab.config import lab_home, logs_dir
+    from nexus_lab.connection import quiet_sdk_logs
+    from nexus_lab.lab import Lab
+
     if quiet:
         quiet_sdk_logs(str(logs_dir() / "sdk.log"))
     if workshop_mode():
@@ -87,8 +128,11 @@ async def start(port: int = DEFAULT_PORT, *, persist: bool | str | Path = False,
     return lab
 
 
-async def _server_and_client(port: int, db: Path | None, reuse: bool):
+async def _server_and_client(port: int, db: Path | None, reuse: bool) -> tuple[EmbeddedServer, Any]:
     """Start or reuse a server and connect to it; a reused server that vanishes in between is replaced once."""
+    from nexus_lab.connection import LabConnectionError, connect_client
+    from nexus_lab.server import start_embedded_server
+
     for attempt in (1, 2):
         server = await start_embedded_server(port, db_path=db, reuse=reuse)
         try:
@@ -112,6 +156,11 @@ async def connect(profile: str | None = None, *, config_file: str | None = None,
     the ``TEMPORAL_ADDRESS``, ``TEMPORAL_NAMESPACE``, ``TEMPORAL_API_KEY`` and ``TEMPORAL_TLS*``
     variables; explicit arguments win. Credentials are never printed: errors show the address only.
     """
+    from nexus_lab.connection import connect_configured
+    from nexus_lab.lab import Lab
+    from nexus_lab.registry import RegistryError
+    from nexus_lab.workshop.scope import scope_from_environment
+
     client, default_namespace = await connect_configured(
         timeout=timeout, profile=profile, config_file=config_file, address=address, namespace=namespace,
         api_key=api_key, tls=tls)
@@ -133,43 +182,45 @@ def workshop_mode() -> bool:
 
 def describe_connection(**kwargs) -> dict:
     """The connect settings :func:`connect` would use, with secrets masked (safe to display)."""
+    from nexus_lab.config import external_connect_config, redacted
+
     return redacted(external_connect_config(**kwargs))
 
 
 async def walkthrough(lab: Lab, kind: str = "sync", **options) -> "Walkthrough":
     """Step through a Nexus operation's life, each step tied to events of a run made just now
-    (see :mod:`nexus_lab.lifecycle`)."""
-    from .lifecycle import walkthrough as make_walkthrough
+    (see :mod:`nexus_lab.views.lifecycle`)."""
+    from nexus_lab.views.lifecycle import walkthrough as make_walkthrough
 
     return await make_walkthrough(lab, kind, **options)
 
 
 async def timeline(lab: Lab, workflow_id: str, namespace: str | None = None, **options) -> "Timeline":
     """A workflow's history and its Nexus-linked histories on one time axis
-    (see :mod:`nexus_lab.timeline_model`)."""
-    from .timeline_model import timeline as make_timeline
+    (see :mod:`nexus_lab.views.timeline`)."""
+    from nexus_lab.views.timeline import timeline as make_timeline
 
     return await make_timeline(lab, workflow_id, namespace, **options)
 
 
 def load_quiz(path_or_id: str | Path) -> "Quiz":
     """A chapter's quiz (``quizzes/<id>.toml``); displaying it shows the quiz widget."""
-    from .quiz import load_quiz as load
+    from nexus_lab.course.quiz import load_quiz as load
 
     return load(path_or_id)
 
 
 def check(exercise_id: str | None = None, **options) -> "CheckResult":
     """Check an exercise (the next unsolved one without an ID), as ``nexus-lab check`` does;
-    the result shows as text or HTML in the cell (see :mod:`nexus_lab.exercises`)."""
-    from .exercises import check as run_check
+    the result shows as text or HTML in the cell (see :mod:`nexus_lab.course.exercises`)."""
+    from nexus_lab.course.exercises import check as run_check
 
     return run_check(exercise_id, **options)
 
 
-def exercise_cards(chapter_id: str):
+def exercise_cards(chapter_id: str) -> "ExerciseCards":
     """The chapter's exercises as cards: goal, TODO lines, status, and Check / Hint buttons in JupyterLab."""
-    from .exercise_card import chapter_cards
+    from nexus_lab.views.cards import chapter_cards
 
     return chapter_cards(chapter_id)
 
@@ -181,7 +232,7 @@ class _HintText(str):
 
 def hint(exercise_id: str) -> str:
     """The next hint for an exercise (each call reveals one more), as ``nexus-lab hint`` gives it."""
-    from .exercises import next_hint
+    from nexus_lab.course.exercises import next_hint
 
     number, total, text = next_hint(exercise_id)
     return _HintText(f"Hint {number}/{total}: {text}" if total else text)

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 
-from .server import pid_alive
+from nexus_lab.server import pid_alive
 
 
 def main(argv: list[str]) -> int:

@@ -21,11 +21,19 @@ from typing import Any, Awaitable, Callable
 
 from temporalio.client import Client
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+from temporalio.worker.workflow_sandbox import (
+    SandboxedWorkflowRunner,
+    SandboxRestrictions,
+)
 
-from . import demo
-from .connection import connect_client
-from .server import find_free_port_pair, start_embedded_server
+from nexus_lab import demo
+from nexus_lab.connection import connect_client
+from nexus_lab.server import find_free_port_pair, start_embedded_server
+from nexus_lab.story.payments import (
+    CALLER_WORKFLOWS,
+    CheckTransactionWorkflow,
+    QuickScoreWorkflow,
+)
 
 RAW_ENDPOINT, RAW_HANDLER_QUEUE, RAW_CALLER_QUEUE = "fraud-detection-raw", "raw-fraud-tq", "raw-payments-tq"
 
@@ -72,7 +80,7 @@ async def _raw_workers(client: Client) -> list[Worker]:
     return [
         Worker(handler_client, task_queue=RAW_HANDLER_QUEUE, workflows=[demo.FraudCheckWorkflow],
                nexus_service_handlers=[demo.FraudServiceHandler()], workflow_runner=runner),
-        Worker(caller_client, task_queue=RAW_CALLER_QUEUE, workflows=demo.CALLER_WORKFLOWS, workflow_runner=runner),
+        Worker(caller_client, task_queue=RAW_CALLER_QUEUE, workflows=CALLER_WORKFLOWS, workflow_runner=runner),
     ]
 
 
@@ -88,14 +96,14 @@ async def round_trips(port: int, repeats: int) -> dict[str, dict[str, float]]:
         tasks = [asyncio.create_task(w.run()) for w in workers]
         figures: dict[str, dict[str, float]] = {}
         try:
-            for label, workflow_cls in (("sync op", demo.QuickScoreWorkflow), ("async op", demo.CheckTransactionWorkflow)):
+            for label, workflow_cls in (("sync op", QuickScoreWorkflow), ("async op", CheckTransactionWorkflow)):
                 lab_times, raw_times = [], []
                 for i in range(repeats + 2):  # two warm-up rounds are not counted
-                    payment = demo.Payment(f"bench-{uuid.uuid4().hex[:10]}", 100)
+                    payment = demo.Transaction(f"bench-{uuid.uuid4().hex[:10]}", 100)
                     run_lab = lambda: lab.execute(  # noqa: E731
                         workflow_cls.run, demo.PaymentRequest(payment), namespace=demo.CALLER_NAMESPACE,
                         task_queue=demo.CALLER_QUEUE, id=f"lab-{payment.id}")
-                    raw_payment = demo.Payment(f"raw-{payment.id}", 100)
+                    raw_payment = demo.Transaction(f"raw-{payment.id}", 100)
                     run_raw = lambda: raw_caller.execute_workflow(  # noqa: E731
                         workflow_cls.run, demo.PaymentRequest(raw_payment, RAW_ENDPOINT),
                         id=f"raw-{payment.id}", task_queue=RAW_CALLER_QUEUE)

@@ -14,18 +14,20 @@ import sys
 import time
 from pathlib import Path
 
+from nexus_lab.errors import NexusLabError
+
 COMMANDS: dict[str, tuple[str, str]] = {
     "list": ("status of every exercise, and quiz scores", "nexus_lab.cli:cmd_list"),
     "check": ("check an exercise (the next unsolved one without an ID)", "nexus_lab.cli:cmd_check"),
     "hint": ("show the next hint for an exercise", "nexus_lab.cli:cmd_hint"),
     "reset": ("restore an exercise to its start (your version is backed up)", "nexus_lab.cli:cmd_reset"),
     "verify": ("self-check: every solution passes, every untouched exercise fails", "nexus_lab.cli:cmd_verify"),
-    "generate": ("(course authors) rebuild exercises/ from solutions/", "nexus_lab.cli:cmd_generate"),
+    "generate": ("(course authors) rebuild exercises/ from solutions/ and the story copies", "nexus_lab.cli:cmd_generate"),
     "demo": ("run the Payments → Fraud story end to end and print both histories", "nexus_lab.cli:cmd_demo"),
     "server": ("run an embedded Temporal server in the foreground (kernels and checks reuse it)",
                "nexus_lab.cli:cmd_server"),
     "bench": ("benchmark the lab against the raw SDK", "nexus_lab.bench:main"),
-    "workshop": ("run a workshop on one shared cluster (instructors)", "nexus_lab.classroom:workshop_main"),
+    "workshop": ("run a workshop on one shared cluster (instructors)", "nexus_lab.workshop.classroom:workshop_main"),
 }
 
 
@@ -47,19 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     module_name, _, function = COMMANDS[name][1].partition(":")
     try:
         code = getattr(importlib.import_module(module_name), function)(rest)
-    except _known_errors() as err:  # the message says what to do; a traceback would only hide it
+    except NexusLabError as err:  # the message says what to do; a traceback would only hide it
         print(f"nexus-lab {name}: {err}", file=sys.stderr)
         return 1
     return int(code or 0)
-
-
-def _known_errors() -> tuple[type[BaseException], ...]:
-    """Errors whose message is written for the learner (server start, connection, configuration)."""
-    from .config import LabConfigError
-    from .connection import LabConnectionError
-    from .server import ServerStartError
-
-    return (ServerStartError, LabConnectionError, LabConfigError)
 
 
 def _parser(name: str) -> argparse.ArgumentParser:
@@ -67,7 +60,7 @@ def _parser(name: str) -> argparse.ArgumentParser:
 
 
 def _lookup(exercise_id: str):
-    from .exercises import manifest
+    from nexus_lab.course.exercises import manifest
 
     try:
         return manifest().exercise(exercise_id)
@@ -79,8 +72,8 @@ def _lookup(exercise_id: str):
 # --- list ----------------------------------------------------------------------------------------
 def cmd_list(argv: list[str]) -> int:
     _parser("list").parse_args(argv)
-    from . import progress
-    from .exercises import manifest
+    from nexus_lab.course import progress
+    from nexus_lab.course.exercises import manifest
 
     m, data = manifest(), progress.load()
     marks = {"passed": "✅", "failed": "❌", "pending": "· "}
@@ -110,9 +103,15 @@ def cmd_check(argv: list[str]) -> int:
     parser.add_argument("--submit", action="store_true",
                         help="workshop: also send the results to the instructor's classroom")
     args = parser.parse_args(argv)
-    from .checking import results_file
-    from .exercises import check, check_many, default_jobs, manifest, next_unsolved
-    from .progress import atomic_write_text
+    from nexus_lab.checker.results import results_file
+    from nexus_lab.course.exercises import (
+        check,
+        check_many,
+        default_jobs,
+        manifest,
+        next_unsolved,
+    )
+    from nexus_lab.course.progress import atomic_write_text
 
     if args.all:
         results = check_many(list(manifest().exercises), solution=args.solution, jobs=args.jobs or default_jobs(),
@@ -136,7 +135,7 @@ def _submit(results: list) -> str:
     """Send check results to the workshop's classroom service (queued first, so never lost)."""
     import asyncio
 
-    from .classroom import ExerciseOutcome, submit
+    from nexus_lab.workshop.classroom import ExerciseOutcome, submit
 
     def first_failure(result) -> str:
         failing = [t.message for t in result.tests if t.status != "pass" and t.message]
@@ -153,14 +152,14 @@ def cmd_demo(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     import asyncio
 
-    from .demo import run_demo
+    from nexus_lab.demo import run_demo
 
     asyncio.run(run_demo(args.port))
     return 0
 
 
 def cmd_server(argv: list[str]) -> int:
-    from .config import DEFAULT_PORT
+    from nexus_lab.config import DEFAULT_PORT
 
     parser = _parser("server")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
@@ -168,7 +167,7 @@ def cmd_server(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     import asyncio
 
-    from .server import serve
+    from nexus_lab.server import serve
 
     try:
         asyncio.run(serve(args.port, db_path=args.persist))
@@ -190,7 +189,7 @@ def cmd_hint(argv: list[str]) -> int:
         for n, text in enumerate(exercise.hints, 1):
             print(f"Hint {n}/{len(exercise.hints)}: {text}")
         return 0
-    from .exercises import next_hint
+    from nexus_lab.course.exercises import next_hint
 
     number, total, text = next_hint(args.id)
     more = " (run it again for the next one)" if number < total else ""
@@ -205,7 +204,7 @@ def cmd_reset(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if _lookup(args.id) is None:
         return 2
-    from .exercises import reset
+    from nexus_lab.course.exercises import reset
 
     print(reset(args.id))
     return 0
@@ -218,8 +217,8 @@ def cmd_verify(argv: list[str]) -> int:
     parser.add_argument("--jobs", type=int, default=0, help="checks run at once")
     parser.add_argument("--json", type=Path, metavar="PATH", help="write every result as JSON")
     args = parser.parse_args(argv)
-    from .exercises import default_jobs, verify
-    from .progress import atomic_write_text
+    from nexus_lab.course.exercises import default_jobs, verify
+    from nexus_lab.course.progress import atomic_write_text
 
     outcome = verify(jobs=args.jobs or default_jobs(), exercise_ids=args.ids or None)
     print(outcome.text())
@@ -237,12 +236,13 @@ def cmd_generate(argv: list[str]) -> int:
     parser.add_argument("--write", action="store_true",
                         help="rewrite stale files (the old ones are backed up first)")
     args = parser.parse_args(argv)
-    from .exercise_source import expected_practice_files
-    from .exercises import backups_dir, manifest
-    from .progress import atomic_write_text
+    from nexus_lab.course.exercises import backups_dir, manifest
+    from nexus_lab.course.practice import expected_practice_files
+    from nexus_lab.course.progress import atomic_write_text
+    from nexus_lab.story import learner_copies
 
     m = manifest()
-    wanted = expected_practice_files(m.root, [(e.solution, e.file) for e in m.exercises])
+    wanted = {**learner_copies(m.root), **expected_practice_files(m.root, [(e.solution, e.file) for e in m.exercises])}
     stale = [p for p, text in wanted.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
     for path in stale:
         rel = path.relative_to(m.root)
@@ -256,7 +256,7 @@ def cmd_generate(argv: list[str]) -> int:
         atomic_write_text(path, wanted[path])
         print(f"wrote: {rel}")
     if not stale:
-        print(f"All {len(wanted)} practice files match their solutions.")
+        print(f"All {len(wanted)} generated files (practice files, story copies) are current.")
     return 1 if stale and not args.write else 0
 
 

@@ -17,6 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from nexus_lab.errors import NexusLabError
+
 DEFAULT_PORT = int(os.environ.get("NEXUS_LAB_PORT", "7233"))
 """Temporal's well-known frontend port (``$NEXUS_LAB_PORT`` overrides it, e.g. for test suites
 running side by side); the Web UI goes on port + 1000."""
@@ -27,7 +29,7 @@ EPHEMERAL_PORT_START = 32768
 """Linux hands out ports from here on to outgoing connections, so fallback ports stay below it."""
 
 
-class LabConfigError(RuntimeError):
+class LabConfigError(NexusLabError, RuntimeError):
     """The lab cannot find something it needs (the temporal binary, a profile, ...)."""
 
 

@@ -20,6 +20,8 @@ from temporalio.runtime import (
     TelemetryFilter,
 )
 
+from nexus_lab.errors import NexusLabError
+
 SDK_LOGGER = logging.getLogger("nexus_lab.sdk")
 
 _runtime: Runtime | None = None
@@ -59,7 +61,7 @@ def quiet_sdk_logs(log_file: "str | None") -> None:
     SDK_LOGGER.propagate = False
 
 
-class LabConnectionError(ConnectionError):
+class LabConnectionError(NexusLabError, ConnectionError):
     """The Temporal service could not be reached or refused the credentials (one-line message)."""
 
 
@@ -90,7 +92,7 @@ async def connect_client(target: str, *, namespace: str = "default", timeout: fl
 async def connect_configured(*, timeout: float = 10.0, **settings: Any) -> tuple[Client, str]:
     """A client for the cluster envconfig describes (profile, ``TEMPORAL_*``; ``settings`` win),
     and the namespace it names: what :func:`nexus_lab.connect` and workshop checks both use."""
-    from .config import external_connect_config
+    from nexus_lab.config import external_connect_config
 
     config = external_connect_config(**settings)
     target = config.pop("target_host")

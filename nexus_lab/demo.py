@@ -1,110 +1,26 @@
-"""The course's running story in one small module: Payments calls Fraud's ``fraud.v1`` service.
+"""``nexus-lab demo``: the course's story end to end in a terminal, from :mod:`nexus_lab.story`.
 
-Used by ``nexus-lab demo`` and ``nexus-lab bench``. The chapters build the same story step by step
-(and split contract, handler and caller the way real teams do).
+Also the setup the walkthrough and the benchmark stand on, so every picture runs the same
+``fraud.v1`` the chapters teach.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
-
-import nexusrpc
-import nexusrpc.handler
-from temporalio import nexus, workflow
 from temporalio.common import WorkflowIDConflictPolicy
 
-ENDPOINT = "fraud-detection"
-CALLER_NAMESPACE, HANDLER_NAMESPACE = "payments", "fraud"
-CALLER_QUEUE, HANDLER_QUEUE = "payments-tq", "fraud-tq"
+from nexus_lab.story.fraud_team import FraudCheckWorkflow, FraudServiceHandler
+from nexus_lab.story.fraud_v1 import (
+    CALLER_NAMESPACE,
+    ENDPOINT,
+    HANDLER_NAMESPACE,
+    Transaction,
+)
+from nexus_lab.story.fraud_v1 import CALLER_TASK_QUEUE as CALLER_QUEUE
+from nexus_lab.story.fraud_v1 import HANDLER_TASK_QUEUE as HANDLER_QUEUE
+from nexus_lab.story.payments import CALLER_WORKFLOWS, PaymentRequest, PaymentWorkflow
 
-
-@dataclass
-class Payment:
-    id: str
-    amount: int
-
-
-@dataclass
-class Verdict:
-    payment_id: str
-    approved: bool
-
-
-@dataclass
-class PaymentRequest:
-    payment: Payment
-    endpoint: str = ENDPOINT
-
-
-# --- contract: what the Fraud team publishes ------------------------------------------------
-@nexusrpc.service(name="fraud.v1")
-class FraudService:
-    check_transaction: nexusrpc.Operation[Payment, Verdict] = nexusrpc.Operation(name="checkTransaction")
-    get_quick_score: nexusrpc.Operation[Payment, int] = nexusrpc.Operation(name="getQuickScore")
-
-
-# --- handler: the Fraud team's implementation -------------------------------------------------
-@workflow.defn
-class FraudCheckWorkflow:
-    @workflow.run
-    async def run(self, payment: Payment) -> Verdict:
-        return Verdict(payment.id, approved=payment.amount < 1000)
-
-
-@nexusrpc.handler.service_handler(service=FraudService)
-class FraudServiceHandler:
-    @nexus.workflow_run_operation
-    async def check_transaction(self, ctx: nexus.WorkflowRunOperationContext,
-                                payment: Payment) -> nexus.WorkflowHandle[Verdict]:
-        # The payment ID is the business ID: a retried request attaches to the same check.
-        return await ctx.start_workflow(FraudCheckWorkflow.run, payment, id=f"fraud-check-{payment.id}")
-
-    @nexusrpc.handler.sync_operation
-    async def get_quick_score(self, ctx: nexusrpc.handler.StartOperationContext, payment: Payment) -> int:
-        return min(100, payment.amount // 10)
-
-
-# --- caller: the Payments team's workflows ----------------------------------------------------
-def _fraud_client(endpoint: str) -> workflow.NexusClient[FraudService]:
-    return workflow.create_nexus_client(service=FraudService, endpoint=endpoint)
-
-
-@workflow.defn
-class PaymentWorkflow:
-    @workflow.run
-    async def run(self, request: PaymentRequest) -> str:
-        fraud = _fraud_client(request.endpoint)
-        timeout = timedelta(seconds=30)
-        score = await fraud.execute_operation(FraudService.get_quick_score, request.payment,
-                                              schedule_to_close_timeout=timeout)
-        verdict = await fraud.execute_operation(FraudService.check_transaction, request.payment,
-                                                schedule_to_close_timeout=timeout)
-        outcome = "approved" if verdict.approved else "declined"
-        return f"payment {request.payment.id}: quick score {score}, {outcome}"
-
-
-@workflow.defn
-class QuickScoreWorkflow:
-    """One sync operation and nothing else (a benchmark unit)."""
-
-    @workflow.run
-    async def run(self, request: PaymentRequest) -> int:
-        return await _fraud_client(request.endpoint).execute_operation(
-            FraudService.get_quick_score, request.payment, schedule_to_close_timeout=timedelta(seconds=30))
-
-
-@workflow.defn
-class CheckTransactionWorkflow:
-    """One async (workflow-run) operation and nothing else (a benchmark unit)."""
-
-    @workflow.run
-    async def run(self, request: PaymentRequest) -> Verdict:
-        return await _fraud_client(request.endpoint).execute_operation(
-            FraudService.check_transaction, request.payment, schedule_to_close_timeout=timedelta(seconds=30))
-
-
-CALLER_WORKFLOWS = [PaymentWorkflow, QuickScoreWorkflow, CheckTransactionWorkflow]
+__all__ = ["CALLER_NAMESPACE", "CALLER_QUEUE", "ENDPOINT", "HANDLER_NAMESPACE", "HANDLER_QUEUE", "set_up", "run_demo",
+           "FraudCheckWorkflow", "FraudServiceHandler", "PaymentRequest", "PaymentWorkflow", "Transaction"]
 
 
 async def set_up(lab) -> None:
@@ -126,7 +42,7 @@ async def run_demo(port: int | None = None) -> str:
     try:
         print(lab.summary())
         await set_up(lab)
-        result = await lab.execute(PaymentWorkflow.run, PaymentRequest(Payment("demo-1", 120)),
+        result = await lab.execute(PaymentWorkflow.run, PaymentRequest(Transaction("demo-1", 120)),
                                    namespace=CALLER_NAMESPACE, task_queue=CALLER_QUEUE, id="payment-demo-1",
                                    id_conflict_policy=WorkflowIDConflictPolicy.TERMINATE_EXISTING)
         print(f"\nResult: {result}\n")

@@ -28,11 +28,11 @@ from temporalio.api.common.v1 import Link, Payload, Payloads
 from temporalio.api.enums.v1 import (
     CallbackState,
     EventType,
+    NexusOperationCancellationState,
     PendingNexusOperationState,
+    TimeoutType,
     WorkflowExecutionStatus,
     WorkflowTaskFailedCause,
-    NexusOperationCancellationState,
-    TimeoutType,
 )
 from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import HistoryEvent

@@ -17,16 +17,17 @@ from temporalio import workflow
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
-from . import registry
-from .connection import client_for_namespace
-from .history import History, WorkflowDescription
-from .runs import DEFAULT_TIMEOUT_S, describe, fetch_history, wait_for_result
-from .scope import Scope
-from .server import EmbeddedServer
-from .workers import RunningWorker, WorkerPool
+from nexus_lab import registry
+from nexus_lab.connection import client_for_namespace
+from nexus_lab.errors import NexusLabError
+from nexus_lab.history import History, WorkflowDescription
+from nexus_lab.runs import DEFAULT_TIMEOUT_S, describe, fetch_history, wait_for_result
+from nexus_lab.server import EmbeddedServer
+from nexus_lab.workers import RunningWorker, WorkerPool
+from nexus_lab.workshop.scope import Scope
 
 
-class LabStoppedError(RuntimeError):
+class LabStoppedError(NexusLabError, RuntimeError):
     """The lab, or the server under it, is gone; the message says which cell to run."""
 
 
@@ -241,7 +242,7 @@ class Lab:
         if self.server is not None:
             await asyncio.get_running_loop().run_in_executor(None, self.server.stop)
         self._stopped = True
-        from . import _forget_lab
+        from nexus_lab import _forget_lab
 
         _forget_lab(self)
 

@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass, replace
 
 from google.protobuf.duration_pb2 import Duration
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import NamespaceState
 from temporalio.api.nexus.v1 import Endpoint, EndpointSpec, EndpointTarget
 from temporalio.api.operatorservice.v1 import (
     CreateNexusEndpointRequest,
@@ -20,25 +22,24 @@ from temporalio.api.operatorservice.v1 import (
     ListNexusEndpointsRequest,
     UpdateNexusEndpointRequest,
 )
-from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import (
     DescribeNamespaceRequest,
     GetWorkflowExecutionHistoryRequest,
     ListNamespacesRequest,
     RegisterNamespaceRequest,
 )
-from temporalio.api.enums.v1 import NamespaceState
 from temporalio.client import Client
 from temporalio.converter import DataConverter
 from temporalio.service import RPCError, RPCStatusCode
 
+from nexus_lab.errors import NexusLabError
 
 NAMESPACE_VISIBLE_WAIT_S = 12.0
 """How long to retry an endpoint whose target namespace the server has not yet seen (its
 namespace cache refreshes every 10 s by default; the embedded server is told 100 ms)."""
 
 
-class RegistryError(RuntimeError):
+class RegistryError(NexusLabError, RuntimeError):
     """A namespace or endpoint could not be created, changed or removed (plain-words message)."""
 
 

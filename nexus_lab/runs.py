@@ -23,7 +23,14 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowFailureError, WorkflowHandle
 from temporalio.service import RPCError
 
-from .history import History, WorkflowDescription, describe_from_raw, failure_chain, task_failed_cause_name
+from nexus_lab.errors import NexusLabError
+from nexus_lab.history import (
+    History,
+    WorkflowDescription,
+    describe_from_raw,
+    failure_chain,
+    task_failed_cause_name,
+)
 
 DEFAULT_TIMEOUT_S = 30.0
 WATCH_DELAY_S = 0.2
@@ -36,7 +43,7 @@ TRANSIENT_TASK_FAILURES = {"UnhandledCommand", "ResetStickyTaskQueue"}
 completes the workflow, so the task is redone with them."""
 
 
-class WorkflowTaskFailedError(RuntimeError):
+class WorkflowTaskFailedError(NexusLabError, RuntimeError):
     """The workflow's code could not make progress; the server would retry it forever."""
 
     def __init__(self, workflow_id: str, cause: str, message: str, terminated: bool, where: str = ""):
@@ -59,7 +66,7 @@ _FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<func>\S
 def learner_frame(stack_trace: str) -> str:
     """The innermost frame of the stack trace that is not SDK or library code: the learner's line
     (for a workflow written in a notebook cell, the line of that cell)."""
-    from .notebook import cell_location
+    from nexus_lab.cells import cell_location
 
     frames = [m for m in _FRAME.finditer(stack_trace or "")
               if "site-packages" not in m["file"] and "/temporalio/" not in m["file"]]
@@ -70,7 +77,7 @@ def learner_frame(stack_trace: str) -> str:
     return f'{where} in {last["func"]}: {last["code"].strip()}'
 
 
-class LabTimeoutError(TimeoutError):
+class LabTimeoutError(NexusLabError, TimeoutError):
     """The result did not arrive in time; the message says what the workflow is waiting for."""
 
 

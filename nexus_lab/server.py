@@ -31,14 +31,22 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import DEFAULT_PORT, EPHEMERAL_PORT_START, UI_PORT_OFFSET, lab_home, logs_dir, temporal_binary
-from .connection import LabConnectionError, connect_client, connect_when_ready
+from nexus_lab.config import (
+    DEFAULT_PORT,
+    EPHEMERAL_PORT_START,
+    UI_PORT_OFFSET,
+    lab_home,
+    logs_dir,
+    temporal_binary,
+)
+from nexus_lab.connection import LabConnectionError, connect_client, connect_when_ready
+from nexus_lab.errors import NexusLabError
 
 LOOPBACK = "127.0.0.1"
 READY_TIMEOUT_S = 20.0
 
 
-class ServerStartError(RuntimeError):
+class ServerStartError(NexusLabError, RuntimeError):
     """The dev server did not come up; the message carries the tail of its log."""
 
 
@@ -207,6 +215,10 @@ def _read_record(port: int) -> dict:
         return {}
 
 
+# More dynamic config for servers this process starts: ``{"key": "json value"}`` (see ``start()``).
+EXTRA_DYNAMIC_CONFIG: dict[str, str] = {}
+
+
 def _server_command(port: int, ui_port: int, db_path: Path | None, log_level: str,
                     ip: str = LOOPBACK) -> list[str]:
     command = [
@@ -219,7 +231,12 @@ def _server_command(port: int, ui_port: int, db_path: Path | None, log_level: st
         # A new namespace becomes visible to the Nexus registry after one namespace-cache refresh
         # (10 s by default); a learner's next cell creates an endpoint for it right away.
         "--dynamic-config-value", 'system.namespaceCacheRefreshInterval="100ms"',
+        # Standalone Nexus operations (started by a client, no caller workflow) are off by default
+        # on this server version; the course shows them, and the SDK can start them.
+        "--dynamic-config-value", "nexusoperation.enableStandalone=true",
     ]
+    for key, value in EXTRA_DYNAMIC_CONFIG.items():
+        command += ["--dynamic-config-value", f"{key}={value}"]
     if db_path is not None:
         command += ["--db-filename", str(db_path)]
     return command

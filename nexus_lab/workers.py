@@ -19,9 +19,13 @@ from typing import Any, Callable, Sequence
 from temporalio import workflow
 from temporalio.client import Client
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+from temporalio.worker.workflow_sandbox import (
+    SandboxedWorkflowRunner,
+    SandboxRestrictions,
+)
 
-from .notebook import needs_rehosting, rehost
+from nexus_lab.cells import needs_rehosting, rehost
+from nexus_lab.errors import NexusLabError
 
 WorkerKey = tuple[str, str]  # (namespace, task queue)
 
@@ -43,11 +47,11 @@ def sandboxed_runner() -> SandboxedWorkflowRunner:
     )
 
 
-class WorkerCrashedError(RuntimeError):
+class WorkerCrashedError(NexusLabError, RuntimeError):
     """A background worker stopped with an error; raised by the next lab call."""
 
 
-class WorkerSetupError(ValueError):
+class WorkerSetupError(NexusLabError, ValueError):
     """The worker could not be created from what was passed (the message names the argument)."""
 
 

@@ -1,3 +1,4 @@
+# Generated from nexus_lab/story/fraud_team.py by `nexus-lab generate`: change the story there.
 """The Fraud team's side of ``fraud.v1``: the handler and the workflow behind ``checkTransaction``.
 
 Chapters 3 and 4 build this step by step in cells; later chapters import it so they can focus on the
@@ -6,16 +7,19 @@ caller. Payments code never imports this module: only ``fraud_v1``.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import nexusrpc
 import nexusrpc.handler
 from temporalio import nexus, workflow
 
 with workflow.unsafe.imports_passed_through():
-    from fraud_v1 import FraudService, QuickScore, Transaction, Verdict
+    from fraud_v1 import (
+        REVIEW_THRESHOLD,
+        FraudService,
+        QuickScore,
+        Transaction,
+        Verdict,
+    )
 
-REVIEW_THRESHOLD = 5_000   # from this amount on, an analyst must decide
 BLOCKED_COUNTRIES = {"XX"}
 
 

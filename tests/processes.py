@@ -6,7 +6,6 @@ import time
 
 from nexus_lab.server import pid_alive
 
-
 alive = pid_alive
 
 

@@ -1,7 +1,7 @@
 """Keep the course notebooks clean: outputs only in the cells CI checks.
 
 A chapter notebook is committed without outputs, except the cells whose first lines carry
-``# NBVAL_CHECK_OUTPUT``: their outputs are the reference that ``pytest --nbval-lax`` compares a
+the ``nbval-check-output`` tag (cell metadata, invisible to a learner): their outputs are the reference that ``pytest --nbval-lax`` compares a
 fresh run against (after ``tests/nbval_sanitize.cfg``). So a demo that stops demonstrating its
 point fails CI, and a diff of a notebook shows prose and code, not run noise.
 
@@ -22,16 +22,14 @@ from pathlib import Path
 
 import nbformat
 
-CHECK_MARK = "NBVAL_CHECK_OUTPUT"
+CHECK_TAG = "nbval-check-output"  # nbval reads it from the cell's metadata tags, unseen by a learner
 KEPT_NOTEBOOK_METADATA = ("kernelspec", "language_info")
 KEPT_CELL_METADATA = ("tags",)
 
 
 def is_checked(cell) -> bool:
-    """A code cell whose output CI compares (``# NBVAL_CHECK_OUTPUT`` among its comment lines)."""
-    if cell.cell_type != "code":
-        return False
-    return any(line.strip().startswith("#") and CHECK_MARK in line for line in cell.source.splitlines())
+    """A code cell whose output CI compares (tagged ``nbval-check-output`` in its metadata)."""
+    return cell.cell_type == "code" and CHECK_TAG in cell.get("metadata", {}).get("tags", [])
 
 
 def clean(nb):
@@ -81,7 +79,7 @@ def problems(nb) -> list[str]:
         elif cell.outputs or cell.execution_count is not None:
             found.append(f"{where}: stray output or execution count in an unchecked cell")
     if checked == 0:
-        found.append("no cell is marked # NBVAL_CHECK_OUTPUT: CI would check nothing")
+        found.append("no cell is tagged nbval-check-output: CI would check nothing")
     return found
 
 

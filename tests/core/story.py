@@ -14,55 +14,56 @@ import nexusrpc
 import nexusrpc.handler
 from temporalio import nexus, workflow
 
-from nexus_lab.demo import FraudCheckWorkflow, Payment, Verdict  # the course's own story types
+from nexus_lab.story.fraud_team import FraudCheckWorkflow  # the course's one story
+from nexus_lab.story.fraud_v1 import Transaction, Verdict
 
 
 @dataclass
 class Call:
     endpoint: str
     operation: str  # "score", "check", "reject", "outage", "slow"
-    payment: Payment
+    payment: Transaction
     timeout_s: float = 10.0
 
 
 @nexusrpc.service(name="fraud.v1")
 class FraudService:
-    get_quick_score: nexusrpc.Operation[Payment, int] = nexusrpc.Operation(name="getQuickScore")
-    check_transaction: nexusrpc.Operation[Payment, Verdict] = nexusrpc.Operation(name="checkTransaction")
-    reject: nexusrpc.Operation[Payment, int] = nexusrpc.Operation(name="reject")
-    outage: nexusrpc.Operation[Payment, int] = nexusrpc.Operation(name="outage")
-    slow: nexusrpc.Operation[Payment, Verdict] = nexusrpc.Operation(name="slowCheck")
+    get_quick_score: nexusrpc.Operation[Transaction, int] = nexusrpc.Operation(name="getQuickScore")
+    check_transaction: nexusrpc.Operation[Transaction, Verdict] = nexusrpc.Operation(name="checkTransaction")
+    reject: nexusrpc.Operation[Transaction, int] = nexusrpc.Operation(name="reject")
+    outage: nexusrpc.Operation[Transaction, int] = nexusrpc.Operation(name="outage")
+    slow: nexusrpc.Operation[Transaction, Verdict] = nexusrpc.Operation(name="slowCheck")
 
 
 @workflow.defn
 class SlowFraudCheckWorkflow:
     @workflow.run
-    async def run(self, payment: Payment) -> Verdict:
+    async def run(self, payment: Transaction) -> Verdict:
         await workflow.sleep(timedelta(hours=1))
-        return Verdict(payment.id, True)
+        return Verdict(payment.id, True, "slow check")
 
 
 @nexusrpc.handler.service_handler(service=FraudService)
 class FraudServiceHandler:
     @nexusrpc.handler.sync_operation
-    async def get_quick_score(self, ctx: nexusrpc.handler.StartOperationContext, payment: Payment) -> int:
+    async def get_quick_score(self, ctx: nexusrpc.handler.StartOperationContext, payment: Transaction) -> int:
         return payment.amount // 10
 
     @nexus.workflow_run_operation
     async def check_transaction(self, ctx: nexus.WorkflowRunOperationContext,
-                                payment: Payment) -> nexus.WorkflowHandle[Verdict]:
+                                payment: Transaction) -> nexus.WorkflowHandle[Verdict]:
         return await ctx.start_workflow(FraudCheckWorkflow.run, payment, id=f"fraud-check-{payment.id}")
 
     @nexusrpc.handler.sync_operation
-    async def reject(self, ctx: nexusrpc.handler.StartOperationContext, payment: Payment) -> int:
+    async def reject(self, ctx: nexusrpc.handler.StartOperationContext, payment: Transaction) -> int:
         raise nexusrpc.HandlerError("amount must be positive", type=nexusrpc.HandlerErrorType.BAD_REQUEST)
 
     @nexusrpc.handler.sync_operation
-    async def outage(self, ctx: nexusrpc.handler.StartOperationContext, payment: Payment) -> int:
+    async def outage(self, ctx: nexusrpc.handler.StartOperationContext, payment: Transaction) -> int:
         raise nexusrpc.HandlerError("fraud model offline", type=nexusrpc.HandlerErrorType.UNAVAILABLE)
 
     @nexus.workflow_run_operation
-    async def slow(self, ctx: nexus.WorkflowRunOperationContext, payment: Payment) -> nexus.WorkflowHandle[Verdict]:
+    async def slow(self, ctx: nexus.WorkflowRunOperationContext, payment: Transaction) -> nexus.WorkflowHandle[Verdict]:
         return await ctx.start_workflow(SlowFraudCheckWorkflow.run, payment, id=f"slow-check-{payment.id}")
 
 
@@ -143,7 +144,7 @@ class WaitForeverWorkflow:
 @workflow.defn
 class TypedInputWorkflow:
     @workflow.run
-    async def run(self, payment: Payment) -> int:
+    async def run(self, payment: Transaction) -> int:
         return payment.amount
 
 

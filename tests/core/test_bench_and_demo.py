@@ -19,7 +19,7 @@ async def test_bench_measures_every_figure():
 
 async def test_demo_prints_both_histories(capsys):
     result = await demo.run_demo(find_free_port_pair(28500))
-    assert result == "payment demo-1: quick score 12, approved"
+    assert result == "demo-1: approved (low risk), quick score 1"
     out = capsys.readouterr().out
     assert "payments/payment-demo-1 · PaymentWorkflow · COMPLETED" in out
     assert "fraud/fraud-check-demo-1 · FraudCheckWorkflow · COMPLETED" in out

@@ -9,7 +9,7 @@ import pytest
 
 import nexus_lab
 
-from .story import FraudCheckWorkflow, Payment
+from .story import FraudCheckWorkflow, Transaction
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ async def test_connect_by_environment_runs_the_same_api(lab, clean_env, unique):
     await remote.namespace(f"remote-{unique}")
     await remote.endpoint(f"remote-{unique}", namespace=f"remote-{unique}", task_queue="tq")
     await remote.worker(namespace=f"remote-{unique}", task_queue="tq", workflows=[FraudCheckWorkflow])
-    result = await remote.execute(FraudCheckWorkflow.run, Payment("r", 5), namespace=f"remote-{unique}", task_queue="tq")
+    result = await remote.execute(FraudCheckWorkflow.run, Transaction("r", 5), namespace=f"remote-{unique}", task_queue="tq")
     assert result.approved is True
     await remote.stop()  # stops its workers; the cluster keeps running
     assert lab.server.is_running()

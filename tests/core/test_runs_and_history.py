@@ -19,7 +19,7 @@ from .story import (
     ClockReadingWorkflow,
     FraudCheckWorkflow,
     FraudServiceHandler,
-    Payment,
+    Transaction,
     PaymentWorkflow,
     SlowFraudCheckWorkflow,
     TypedInputWorkflow,
@@ -42,7 +42,7 @@ async def story(lab):
 
 
 async def run_payment(lab, wid: str, operation: str, amount: int = 120, **kwargs):
-    call = Call("fraud-detection", operation, Payment(wid, amount), **kwargs)
+    call = Call("fraud-detection", operation, Transaction(wid, amount), **kwargs)
     return await lab.execute(PaymentWorkflow.run, call, namespace="payments", task_queue="payments-tq", id=wid)
 
 
@@ -53,7 +53,7 @@ async def test_sync_operation_history_is_scheduled_then_completed(story, unique)
     scheduled = history.find("NexusOperationScheduled")[0]
     assert (scheduled.fields["endpoint"], scheduled.fields["service"], scheduled.fields["operation"]) == (
         "fraud-detection", "fraud.v1", "getQuickScore")
-    assert scheduled.fields["input"] == {"id": f"sync-{unique}", "amount": 120}
+    assert scheduled.fields["input"] == {"id": f"sync-{unique}", "amount": 120, "country": "DE"}
     assert history.find("NexusOperationCompleted")[0].fields["result"] == 12
     assert history.status == "COMPLETED"
     text = history.text()
@@ -64,7 +64,7 @@ async def test_sync_operation_history_is_scheduled_then_completed(story, unique)
 
 async def test_async_operation_links_caller_and_handler_both_ways(story, unique):
     wid = f"async-{unique}"
-    assert await run_payment(story, wid, "check") == f"{wid}: Verdict(payment_id='{wid}', approved=True)"
+    assert await run_payment(story, wid, "check") == f"{wid}: Verdict(transaction_id='{wid}', approved=True, reason='low risk')"
     caller = await story.history(wid, namespace="payments")
     assert caller.nexus_event_types() == [
         "NexusOperationScheduled", "NexusOperationStarted", "NexusOperationCompleted"]
@@ -98,7 +98,7 @@ async def test_retrying_operation_shows_as_pending_with_last_failure(story, uniq
     endpoint = f"fraud-outage-{unique}"
     await story.endpoint(endpoint, namespace="fraud", task_queue="fraud-tq")
     wid = f"outage-{unique}"
-    handle = await story.start_workflow(PaymentWorkflow.run, Call(endpoint, "outage", Payment(wid, 5)),
+    handle = await story.start_workflow(PaymentWorkflow.run, Call(endpoint, "outage", Transaction(wid, 5)),
                                         namespace="payments", task_queue="payments-tq", id=wid)
     for _ in range(60):
         description = await story.describe(wid, namespace="payments")
@@ -114,7 +114,7 @@ async def test_retrying_operation_shows_as_pending_with_last_failure(story, uniq
 
 
 async def test_unknown_endpoint_fails_fast_with_the_cause(story, unique):
-    call = Call(f"no-such-endpoint-{unique}", "score", Payment("p", 1))
+    call = Call(f"no-such-endpoint-{unique}", "score", Transaction("p", 1))
     started = time.monotonic()
     with pytest.raises(nexus_lab.WorkflowTaskFailedError) as caught:
         await story.execute(PaymentWorkflow.run, call, namespace="payments", task_queue="payments-tq")
@@ -158,7 +158,7 @@ async def test_nondeterminism_is_reported(lab, unique):
 
 async def test_timeout_explains_what_the_workflow_waits_for(story, unique):
     wid = f"slow-{unique}"
-    call = Call("fraud-detection", "slow", Payment(wid, 1))
+    call = Call("fraud-detection", "slow", Transaction(wid, 1))
     started = time.monotonic()
     with pytest.raises(nexus_lab.LabTimeoutError) as caught:
         await story.execute(PaymentWorkflow.run, call, namespace="payments", task_queue="payments-tq",
@@ -202,10 +202,12 @@ async def test_interrupted_wait_really_stops(story):
 
 
 async def test_redefined_workflow_class_warns_to_restart_worker(story):
-    from .story import PaymentWorkflowRedefined as fresh  # the class after its cell was run again
+    from .story import (
+        PaymentWorkflowRedefined as fresh,  # the class after its cell was run again
+    )
 
     with pytest.warns(nexus_lab.StaleWorkflowWarning, match="Run the lab.worker"):
-        handle = await story.start_workflow(fresh.run, Call("fraud-detection", "score", Payment("w", 10)),
+        handle = await story.start_workflow(fresh.run, Call("fraud-detection", "score", Transaction("w", 10)),
                                             namespace="payments", task_queue="payments-tq")
     assert await handle.result() == "w: 1"
 
@@ -221,7 +223,7 @@ async def test_circuit_breaker_shows_as_blocked(story, unique):
     await story.endpoint(endpoint, namespace="fraud", task_queue="fraud-tq")
     ids = [f"breaker-{unique}-{n}" for n in range(7)]
     for wid in ids:
-        await story.start_workflow(PaymentWorkflow.run, Call(endpoint, "outage", Payment(wid, 5)),
+        await story.start_workflow(PaymentWorkflow.run, Call(endpoint, "outage", Transaction(wid, 5)),
                                    namespace="payments", task_queue="payments-tq", id=wid)
     blocked = []
     for _ in range(80):
@@ -243,7 +245,7 @@ async def test_caller_cancelled_once_it_saw_the_start_cancels_the_handler(story,
     WAIT_COMPLETED). Cancelling on the bare event instead lost the handler in 3 of 10 runs here."""
     for attempt in range(3):
         wid = f"saw-{unique}-{attempt}"
-        call = Call("fraud-detection", "slow", Payment(wid, 5), timeout_s=60)
+        call = Call("fraud-detection", "slow", Transaction(wid, 5), timeout_s=60)
         handle = await story.start_workflow(PaymentWorkflow.run, call, namespace="payments",
                                             task_queue="payments-tq", id=wid)
         for _ in range(200):

@@ -6,7 +6,7 @@ import pytest
 
 import nexus_lab
 from nexus_lab import demo
-from nexus_lab.scope import Scope, ScopeError, normalise_learner
+from nexus_lab.workshop.scope import Scope, ScopeError, normalise_learner
 
 
 def test_learner_names_are_normalised_or_refused():
@@ -33,9 +33,9 @@ async def test_same_chapter_code_runs_scoped_per_learner(lab, monkeypatch, learn
         assert scoped.server is None and scoped.scope.learner == learner
         assert f"Learner scope '{learner}'" in scoped.summary()
         await demo.set_up(scoped)  # the chapter's own code: "payments", "fraud", "fraud-detection"
-        result = await scoped.execute(demo.PaymentWorkflow.run, demo.PaymentRequest(demo.Payment(learner, 5)),
+        result = await scoped.execute(demo.PaymentWorkflow.run, demo.PaymentRequest(demo.Transaction(learner, 5)),
                                       namespace="payments", task_queue="payments-tq", id=f"pay-{learner}")
-        assert result.startswith(f"payment {learner}")
+        assert result.startswith(f"{learner}: approved")
         history = await scoped.history(f"pay-{learner}", namespace="payments")
         assert history.namespace == f"{learner}-payments"
         assert history.find("NexusOperationScheduled")[0].fields["endpoint"] == f"{learner}-fraud-detection"

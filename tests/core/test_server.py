@@ -14,7 +14,13 @@ from pathlib import Path
 import pytest
 
 import nexus_lab
-from nexus_lab.server import PortState, find_free_port_pair, probe_port, start_embedded_server
+from nexus_lab.connection import connect_client
+from nexus_lab.server import (
+    PortState,
+    find_free_port_pair,
+    probe_port,
+    start_embedded_server,
+)
 
 from ..processes import alive, wait_dead
 
@@ -181,20 +187,20 @@ def test_sdk_logs_stay_out_of_the_output(free_port):
 
 
 async def test_persistence_keeps_registry_and_histories(tmp_path, free_port):
-    from .story import FraudCheckWorkflow, Payment
+    from .story import FraudCheckWorkflow, Transaction
 
     db = tmp_path / "lab.db"
     first = await start_embedded_server(free_port, db_path=db, reuse=False)
-    lab = nexus_lab.Lab(await nexus_lab.connect_client(first.address), server=first)
+    lab = nexus_lab.Lab(await connect_client(first.address), server=first)
     await lab.namespace("kept")
     await lab.endpoint("kept-endpoint", namespace="kept", task_queue="tq")
     await lab.worker(namespace="kept", task_queue="tq", workflows=[FraudCheckWorkflow])
-    await lab.execute(FraudCheckWorkflow.run, Payment("p", 1), namespace="kept", task_queue="tq", id="kept-run")
+    await lab.execute(FraudCheckWorkflow.run, Transaction("p", 1), namespace="kept", task_queue="tq", id="kept-run")
     await lab.workers.stop_all()
     first.stop()
     second = await start_embedded_server(free_port, db_path=db, reuse=False)
     try:
-        lab2 = nexus_lab.Lab(await nexus_lab.connect_client(second.address), server=second)
+        lab2 = nexus_lab.Lab(await connect_client(second.address), server=second)
         assert "kept-endpoint" in [e.name for e in await lab2.endpoints()]
         history = await lab2.history("kept-run", namespace="kept")
         assert history.status == "COMPLETED"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from nexus_lab.manifest import load_manifest
+from nexus_lab.course.manifest import load_manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,7 +23,7 @@ def manifest():
 
 @pytest.fixture(scope="session")
 def check_server():
-    from nexus_lab.checking import CheckServer
+    from nexus_lab.checker.server import CheckServer
 
     with CheckServer() as server:
         yield server

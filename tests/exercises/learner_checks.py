@@ -12,8 +12,8 @@ import os
 
 import pytest
 
-from nexus_lab.checking import run_check_process
-from nexus_lab.manifest import load_manifest
+from nexus_lab.checker.runner import run_check_process
+from nexus_lab.course.manifest import load_manifest
 
 from .conftest import ROOT
 

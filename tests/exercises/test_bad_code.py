@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from nexus_lab.checking import run_check_process
+from nexus_lab.checker.runner import run_check_process
 
 from .conftest import ROOT
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from nexus_lab.checking import run_check_process
+from nexus_lab.checker.runner import run_check_process
 from nexus_lab.connection import connect_client
 from nexus_lab.lab import Lab
 from nexus_lab.registry import list_namespaces

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from nexus_lab.exercise_source import ExerciseSourceError, practice_text, stale_practice_files
+from nexus_lab.course.practice import (
+    ExerciseSourceError,
+    practice_text,
+    stale_practice_files,
+)
 
 from .conftest import ROOT
 
@@ -42,3 +46,21 @@ def test_region_without_starter_becomes_ellipsis():
 def test_malformed_regions_are_refused_with_the_line(bad):
     with pytest.raises(ExerciseSourceError, match=r"<solution>:\d"):
         practice_text(bad)
+
+
+def test_story_copies_match_the_story():
+    from nexus_lab.story import stale_copies
+
+    assert stale_copies(ROOT) == [], "run `nexus-lab generate --write`: a copy of the story drifted"
+
+
+def test_a_drifted_story_copy_is_found(tmp_path):
+    from nexus_lab.story import COPIES, learner_copies, stale_copies
+
+    for path, text in learner_copies(tmp_path).items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    assert stale_copies(tmp_path) == []
+    copy = tmp_path / next(iter(COPIES))
+    copy.write_text(copy.read_text().replace("checkTransaction", "checkTx"))
+    assert stale_copies(tmp_path) == [copy]

@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from nexus_lab.checking import run_check_process
+from nexus_lab.checker.runner import run_check_process
 
 from .conftest import ROOT
 

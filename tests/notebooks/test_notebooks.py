@@ -2,7 +2,7 @@
 
 Every notebook listed in ``course.toml`` runs in a fresh kernel through ``pytest --nbval-lax`` in a
 subprocess, with a Temporal server of its own (``NEXUS_LAB_PORT``) and a scratch lab home, so its
-demos cannot lean on another chapter's state. Two notebooks run at a time (``NEXUS_LAB_NOTEBOOK_JOBS``). Cells marked ``# NBVAL_CHECK_OUTPUT`` must print what
+demos cannot lean on another chapter's state. Two notebooks run at a time (``NEXUS_LAB_NOTEBOOK_JOBS``). Cells tagged ``nbval-check-output`` must print what
 their committed output says (after ``tests/nbval_sanitize.cfg``): a demo that stops demonstrating its
 point fails here. Times per notebook are printed at the end of the session (see ``conftest.py``).
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from nexus_lab.manifest import load_manifest
+from nexus_lab.course.manifest import load_manifest
 
 from .conftest import BUDGET_S, NOTEBOOK_TIMES, WALL_TIME
 

@@ -13,26 +13,26 @@ import nexusrpc
 import nexusrpc.handler
 from temporalio import nexus, workflow
 
-from nexus_lab.demo import FraudService, Payment, Verdict
+from nexus_lab.story.fraud_v1 import FraudService, QuickScore, Transaction, Verdict
 
 
 @workflow.defn
 class SlowFraudCheckWorkflow:
     @workflow.run
-    async def run(self, payment: Payment) -> Verdict:
+    async def run(self, payment: Transaction) -> Verdict:
         await workflow.sleep(timedelta(seconds=2))
-        return Verdict(payment.id, approved=True)
+        return Verdict(payment.id, True, "slow check")
 
 
 @nexusrpc.handler.service_handler(service=FraudService)
 class SlowFraudServiceHandler:
     @nexus.workflow_run_operation
     async def check_transaction(self, ctx: nexus.WorkflowRunOperationContext,
-                                payment: Payment) -> nexus.WorkflowHandle[Verdict]:
+                                payment: Transaction) -> nexus.WorkflowHandle[Verdict]:
         return await ctx.start_workflow(SlowFraudCheckWorkflow.run, payment, id=f"slow-fraud-{payment.id}")
 
     @nexusrpc.handler.sync_operation
-    async def get_quick_score(self, ctx: nexusrpc.handler.StartOperationContext, payment: Payment) -> int:
+    async def get_quick_score(self, ctx: nexusrpc.handler.StartOperationContext, payment: Transaction) -> QuickScore:
         await asyncio.Event().wait()  # never answers
         raise AssertionError("unreachable")
 

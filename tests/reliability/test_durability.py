@@ -15,8 +15,9 @@ import pytest
 
 import nexus_lab
 from nexus_lab import demo
+from nexus_lab.story.payments import CheckTransactionWorkflow, QuickScoreWorkflow
 
-from .slow_fraud import SlowFraudServiceHandler, SlowFraudCheckWorkflow
+from .slow_fraud import SlowFraudCheckWorkflow, SlowFraudServiceHandler
 
 HANDLER_SCRIPT = Path(__file__).with_name("slow_fraud.py")
 
@@ -42,7 +43,7 @@ async def caller(lab):
 async def test_handler_worker_killed_mid_operation_then_restarted_completes(caller, unique):
     first = start_handler_process()
     wid = f"durable-{unique}"
-    handle = await caller.start_workflow(demo.CheckTransactionWorkflow.run, demo.PaymentRequest(demo.Payment(wid, 5)),
+    handle = await caller.start_workflow(CheckTransactionWorkflow.run, demo.PaymentRequest(demo.Transaction(wid, 5)),
                                          namespace="payments", task_queue="durable-payments-tq", id=wid, timeout=30)
     for _ in range(100):  # until the handler workflow has started (the operation is in flight)
         if "NexusOperationStarted" in (await handle.history()).event_types():
@@ -53,7 +54,7 @@ async def test_handler_worker_killed_mid_operation_then_restarted_completes(call
     second = start_handler_process()
     try:
         verdict = await handle.result()
-        assert verdict.payment_id == wid and verdict.approved
+        assert verdict.transaction_id == wid and verdict.approved
         history = await handle.history()
         assert history.nexus_event_types() == [
             "NexusOperationScheduled", "NexusOperationStarted", "NexusOperationCompleted"]
@@ -68,7 +69,7 @@ async def test_handler_that_never_answers_ends_with_an_explanation(caller, uniqu
     wid = f"silent-{unique}"
     started = time.monotonic()
     with pytest.raises(nexus_lab.LabTimeoutError) as caught:
-        await caller.execute(demo.QuickScoreWorkflow.run, demo.PaymentRequest(demo.Payment(wid, 5)),
+        await caller.execute(QuickScoreWorkflow.run, demo.PaymentRequest(demo.Transaction(wid, 5)),
                              namespace="payments", task_queue="durable-payments-tq", id=wid, timeout=2)
     assert time.monotonic() - started < 5
     message = str(caught.value)

@@ -70,11 +70,11 @@ def test_persisted_histories_survive_a_kernel_restart(kernels, tmp_path):
     run_story = (
         f"import nexus_lab\nfrom nexus_lab import demo\nlab = await nexus_lab.start(persist={str(db)!r})\n"
         "await demo.set_up(lab)\n"
-        "print(await lab.execute(demo.PaymentWorkflow.run, demo.PaymentRequest(demo.Payment('kept', 5)),"
+        "print(await lab.execute(demo.PaymentWorkflow.run, demo.PaymentRequest(demo.Transaction('kept', 5)),"
         " namespace='payments', task_queue='payments-tq', id='kept-payment'))"
     )
     kernel = kernels()
-    assert "payment kept" in kernel.run(run_story)
+    assert "kept: approved" in kernel.run(run_story)
     kernel.restart()
     out = kernel.run(
         f"import nexus_lab\nlab = await nexus_lab.start(persist={str(db)!r})\n"
@@ -91,14 +91,14 @@ def test_two_kernels_share_one_server_without_collisions(kernels):
     assert owned1 and not owned2 and pid1 == pid2
     chapter = (
         "from nexus_lab import demo\nawait demo.set_up(lab)\n"
-        "r = await lab.execute(demo.PaymentWorkflow.run, demo.PaymentRequest(demo.Payment('{who}', 5)),"
+        "r = await lab.execute(demo.PaymentWorkflow.run, demo.PaymentRequest(demo.Transaction('{who}', 5)),"
         " namespace='payments', task_queue='payments-tq', id='pay-{who}')\nprint(r)"
     )
     # Both run the same chapter (same namespaces, endpoint, queues): idempotent setup, and each
     # kernel's run is served; worker polling on a shared queue is Temporal's normal load sharing.
-    assert "payment one" in first.run(chapter.format(who="one"))
-    assert "payment two" in second.run(chapter.format(who="two"))
-    assert "payment three" in first.run(chapter.format(who="three").replace("await demo.set_up(lab)\n", ""))
+    assert "one: approved" in first.run(chapter.format(who="one"))
+    assert "two: approved" in second.run(chapter.format(who="two"))
+    assert "three: approved" in first.run(chapter.format(who="three").replace("await demo.set_up(lab)\n", ""))
     first.shutdown()
     assert wait_dead(pid1)
     # The second kernel's server went with the first kernel: it says so and start() recovers.

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from nexus_lab import progress
+from nexus_lab.course import progress
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ def progress_file(tmp_path, monkeypatch):
 
 @pytest.fixture
 def quiz(progress_file):
-    from nexus_lab.quiz import load_quiz
+    from nexus_lab.course.quiz import load_quiz
 
     return load_quiz(QUIZ_FILE)
 

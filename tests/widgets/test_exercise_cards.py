@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 import nexus_lab
-from nexus_lab.exercise_card import chapter_cards, read_card
-from nexus_lab.exercise_card_widget import ExerciseCardsWidget
-from nexus_lab.exercises import manifest
+from nexus_lab.course.exercises import manifest
+from nexus_lab.views.cards import chapter_cards, read_card
+from nexus_lab.views.cards_widget import ExerciseCardsWidget
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import nexus_lab
-from nexus_lab.lifecycle_widget import LifecycleWidget
+from nexus_lab.views.lifecycle_widget import LifecycleWidget
 
 
 async def caller_history(lab, op):
@@ -28,7 +28,7 @@ async def test_sync_steps_cite_the_callers_events(lab, story_walkthrough):
     assert cited(op.steps[0], "caller") == [scheduled]
     assert cited(op.steps[2], "caller") == [scheduled, completed]
     assert cited(op.steps[3], "caller") == [completed]
-    assert completed.fields["result"] == 12
+    assert completed.fields["result"]["score"] == 1
     assert f"#{scheduled.id} Scheduled is followed directly by #{completed.id} NexusOperationCompleted" \
         in op.steps[2].explanation
     delta = (completed.time - scheduled.time).total_seconds() * 1000
@@ -111,12 +111,13 @@ async def test_text_fallback_states_every_step_with_event_ids(story_walkthrough)
 
 
 async def test_walkthrough_of_a_learners_workflow_finds_both_operations(lab, story_walkthrough):
-    from nexus_lab import demo, lifecycle
+    from nexus_lab import demo
+    from nexus_lab.views import lifecycle
 
-    request = demo.PaymentRequest(demo.Payment("wt-own-1", 5000), endpoint=lifecycle.WALKTHROUGH_ENDPOINT)
+    request = demo.PaymentRequest(demo.Transaction("wt-own-1", 120, "XX"), endpoint=lifecycle.WALKTHROUGH_ENDPOINT)
     result = await lab.execute(demo.PaymentWorkflow.run, request, namespace="payments",
                                task_queue=lifecycle.WALKTHROUGH_CALLER_QUEUE, id="wt-own-1")
-    assert result == "payment wt-own-1: quick score 100, declined"
+    assert result == "wt-own-1: declined (cards used in XX are blocked), quick score 100"
     walk = await nexus_lab.walkthrough(lab, "async", workflow_id="wt-own-1", namespace="payments")
     assert [op.kind for op in walk.operations] == ["sync", "async"]
     assert walk.choice == 1

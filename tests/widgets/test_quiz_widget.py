@@ -9,9 +9,9 @@ import json
 
 import pytest
 
-from nexus_lab import progress
-from nexus_lab.quiz import QuizFormatError, load_quiz
-from nexus_lab.quiz_widget import QuizWidget
+from nexus_lab.course import progress
+from nexus_lab.course.quiz import QuizFormatError, load_quiz
+from nexus_lab.views.quiz_widget import QuizWidget
 
 
 def recorded(progress_file, question_id):

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 import nexus_lab
-from nexus_lab.timeline_widget import TimelineWidget
+from nexus_lab.views.timeline_widget import TimelineWidget
 
 
 def async_op(walk):

@@ -5,7 +5,7 @@ import asyncio
 import json
 import sys
 
-from nexus_lab.classroom import ExerciseOutcome, submit
+from nexus_lab.workshop.classroom import ExerciseOutcome, submit
 
 outcomes = [ExerciseOutcome(*row) for row in json.loads(sys.argv[1])]
 print(asyncio.run(submit(outcomes)), flush=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from nexus_lab.manifest import load_manifest
+from nexus_lab.course.manifest import load_manifest
 from nexus_lab.registry import list_namespaces
 
 from ..processes import run_notebook

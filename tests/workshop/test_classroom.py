@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from nexus_lab import classroom
+from nexus_lab.workshop import classroom
 
 LEARNER = Path(__file__).with_name("learner.py")
 
@@ -89,7 +89,7 @@ async def test_offline_submission_waits_and_is_never_counted_twice(lab, instruct
 
 
 async def test_report_command_prints_and_writes_html(instructor, tmp_path, capsys):
-    from nexus_lab.classroom import workshop_main
+    from nexus_lab.workshop.classroom import workshop_main
 
     page = tmp_path / "report.html"
     assert workshop_main(["report", "--ledger", str(instructor.path), "--html", str(page)]) == 0
@@ -108,7 +108,7 @@ async def test_workshop_serve_end_to_end(tmp_path):
 
     port = find_free_port_pair(28800)
     ledger = tmp_path / "ledger.json"
-    code = ("import sys; from nexus_lab.classroom import workshop_main; "
+    code = ("import sys; from nexus_lab.workshop.classroom import workshop_main; "
             f"sys.exit(workshop_main(['serve', '--port', '{port}', '--ip', '127.0.0.1', '--ledger', r'{ledger}']))")
     serve = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
                              env=dict(os.environ, NEXUS_LAB_HOME=str(tmp_path / "instructor")))
@@ -154,7 +154,7 @@ async def test_live_report_redraws_as_submissions_arrive(tmp_path):
 
     ledger = classroom.Ledger(tmp_path / "ledger.json")
     ledger.add(classroom.Submission("h-1", "heidi", clock.time(), [classroom.ExerciseOutcome("ch03-quick-score", "fail", "x")]))
-    code = ("import sys; from nexus_lab.classroom import workshop_main; "
+    code = ("import sys; from nexus_lab.workshop.classroom import workshop_main; "
             f"sys.exit(workshop_main(['report', '--ledger', r'{ledger.path}', '--watch', '0.2']))")
     watcher = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     await asyncio.sleep(1.5)

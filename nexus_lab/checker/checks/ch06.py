@@ -1,0 +1,84 @@
+"""Chapter 6: errors."""
+
+
+from __future__ import annotations
+
+from nexus_lab.checker.checks.common import (
+    Call,
+    ProbeCaller,
+    RefFraudHandler,
+    learner_transaction,
+    quiet,
+)
+from nexus_lab.checker.context import (
+    CALLER_NAMESPACE,
+    Check,
+)
+
+ASYNC_OK = ["NexusOperationScheduled", "NexusOperationStarted", "NexusOperationCompleted"]
+
+
+def _handler_error(outcome) -> dict:
+    cause = outcome.cause()
+    return cause if cause.get("class") == "HandlerError" else {}
+
+
+async def check_error_classes(c: Check) -> None:
+    await c.setup(handlers=[c.attr("FraudServiceHandler")()], callers=[ProbeCaller])
+    import fraud_contract
+
+    async with c.test("invalid input (amount -5) → HandlerError BAD_REQUEST"):
+        outcome = await c.run_caller(ProbeCaller.run, Call("getQuickScore", {"id": c.unique("T"), "amount": -5}))
+        got = _handler_error(outcome).get("type")
+        c.expect(got == "BAD_REQUEST",
+                 f"Expected the caller to see NexusOperationError ← HandlerError(BAD_REQUEST); it got {outcome.describe()}.")
+    async with c.test("a business rule (amount over the limit) → OperationError FAILED"):
+        amount = fraud_contract.AMOUNT_LIMIT + 1
+        outcome = await c.run_caller(ProbeCaller.run, Call("getQuickScore", {"id": c.unique("T"), "amount": amount}))
+        cause = outcome.cause()
+        c.expect(cause.get("class") == "ApplicationError" and cause.get("type") == "OperationError",
+                 f"Expected NexusOperationError ← ApplicationError(type='OperationError'), which is how "
+                 f"OperationError(state=FAILED) reaches the caller; it got {outcome.describe()}. "
+                 + ("BAD_REQUEST says the *request* is malformed; here the request is fine and a rule said no."
+                    if _handler_error(outcome).get("type") == "BAD_REQUEST" else ""))
+    async with c.test("an outage is retried: HandlerError UNAVAILABLE"):
+        handle = await c.start_caller(ProbeCaller.run, Call("getQuickScore", {"id": c.unique("outage"), "amount": 100}))
+
+        async def retrying():
+            described = await c.lab.describe(handle.id, namespace=CALLER_NAMESPACE)
+            ops = described.pending_operations
+            if described.status != "RUNNING":
+                return "ended"
+            return ops[0] if ops and ops[0].attempt >= 2 and ops[0].last_failure else None
+        op = await c.eventually(retrying, within=3)
+        if op in (None, "ended"):
+            outcome = await quiet(handle.result(timeout=1))
+            await quiet(handle.raw.terminate())
+            c.fail("A transient outage must be retried, but the operation "
+                   + (f"ended at once: {outcome.describe()}." if outcome else "showed no retry within 3 s.")
+                   + " Raise a retryable HandlerError (type UNAVAILABLE).")
+        await quiet(handle.raw.terminate())
+        c.expect("UNAVAILABLE" in op.last_failure,
+                 f"The operation is retried (attempt {op.attempt}), but its last failure is {op.last_failure!r}; "
+                 "expected HandlerError UNAVAILABLE, which tells the caller the service is briefly down "
+                 "(an unexpected exception is retried as INTERNAL).")
+
+
+async def check_branch_on_cause(c: Check) -> None:
+    workflow_cls = c.attr("PaymentWorkflow")
+    await c.setup(handlers=[RefFraudHandler()], callers=[workflow_cls])
+    cases = [("a valid small payment", 1_000, "DE", "approved"),
+             ("invalid input (HandlerError BAD_REQUEST)", -1, "DE", "rejected"),
+             ("a business rule (OperationError FAILED)", 5_000_000, "DE", "declined")]
+    for name, amount, country, expected in cases:
+        async with c.test(f"{name} → {expected!r}"):
+            result = await c.run_caller(workflow_cls.run, learner_transaction(c, amount, country))
+            c.expect(result == expected, f"Expected {expected!r}; PaymentWorkflow returned {result!r}.")
+    async with c.test("anything else (HandlerError NOT_IMPLEMENTED) fails the workflow"):
+        from temporalio.client import WorkflowFailureError
+
+        try:
+            result = await c.run_caller(workflow_cls.run, learner_transaction(c, 100, "ZZ"))
+        except WorkflowFailureError:
+            return
+        c.fail(f"An unexpected error must not be hidden: PaymentWorkflow returned {result!r}; re-raise it instead.")

@@ -1,0 +1,87 @@
+"""Chapter 7: cancellation."""
+
+
+from __future__ import annotations
+
+from nexus_lab.checker.checks.common import (
+    RefSlowCleanupHandler,
+    RefSlowCleanupWorkflow,
+    WithdrawingCaller,
+    caller_saw_start,
+    events_text,
+    learner_transaction,
+    tx,
+)
+from nexus_lab.checker.context import (
+    Check,
+)
+
+ASYNC_OK = ["NexusOperationScheduled", "NexusOperationStarted", "NexusOperationCompleted"]
+
+
+CANCEL_EVENTS = {
+    "ABANDON": ["NexusOperationScheduled", "NexusOperationStarted"],
+    "TRY_CANCEL": ["NexusOperationScheduled", "NexusOperationStarted", "NexusOperationCancelRequested"],
+    "WAIT_REQUESTED": ["NexusOperationScheduled", "NexusOperationStarted", "NexusOperationCancelRequested",
+                       "NexusOperationCancelRequestCompleted"],
+    "WAIT_COMPLETED": ["NexusOperationScheduled", "NexusOperationStarted", "NexusOperationCancelRequested",
+                       "NexusOperationCancelRequestCompleted", "NexusOperationCanceled"],
+}
+CANCEL_ADVICE = {
+    "ABANDON": "The Fraud team was never told (no NexusOperationCancelRequested): that is ABANDON.",
+    "TRY_CANCEL": "The workflow went on right after sending the request, before the Fraud team acknowledged it "
+                  "(no NexusOperationCancelRequestCompleted): that is TRY_CANCEL.",
+    "WAIT_COMPLETED": "The workflow waited until the Fraud team's clean-up had finished (NexusOperationCanceled "
+                      "came first): that is WAIT_COMPLETED.",
+}
+
+
+async def check_cancel_type(c: Check) -> None:
+    workflow_cls = c.attr("PaymentWorkflow")
+    await c.setup(handlers=[RefSlowCleanupHandler()], handler_workflows=[RefSlowCleanupWorkflow], callers=[workflow_cls])
+    transaction = learner_transaction(c, 9_000)
+    handle = await c.start_caller(workflow_cls.run, transaction, timeout=4)
+    async with c.test("the withdrawn payment ends 'withdrawn'"):
+        c.expect(await caller_saw_start(c, handle.id), "checkTransaction never started.")
+        await handle.raw.signal("withdraw")
+        result = await handle.result(timeout=3)
+        c.expect(result == "withdrawn", f"Expected 'withdrawn'; PaymentWorkflow returned {result!r}.")
+    async with c.test("it returns once the cancel request is acknowledged, without waiting for the clean-up"):
+        events = (await c.caller_history(handle.id)).nexus_event_types()
+        chosen = next((kind for kind, expected in CANCEL_EVENTS.items() if events == expected), None)
+        c.expect(chosen == "WAIT_REQUESTED",
+                 f"The history shows {events_text(events)}. " + CANCEL_ADVICE.get(chosen or "", "")
+                 + " Payments must know the request arrived, and not wait for the clean-up.")
+    async with c.test("the Fraud team's workflow ends Canceled"):
+        async def canceled():
+            return (await c.handler_history(f"fraud-check-{transaction.id}")).status == "CANCELED"
+        c.expect(await c.eventually(canceled, within=3), "The handler workflow did not end Canceled.")
+
+
+async def check_cleanup(c: Check) -> None:
+    await c.setup(handlers=[c.attr("FraudServiceHandler")()], handler_workflows=[c.attr("FraudCheckWorkflow")],
+                  handler_activities=[c.attr("release_hold")], callers=[WithdrawingCaller])
+    transaction = tx(c, 9_000)
+    handle = await c.start_caller(WithdrawingCaller.run, transaction, timeout=4)
+    check_id = f"fraud-check-{transaction['id']}"
+    async with c.test("Payments cancels the check and sees NexusOperationCanceled"):
+        c.expect(await caller_saw_start(c, handle.id), "checkTransaction never started.")
+        await handle.raw.signal("withdraw")
+        await handle.result(timeout=3)
+        events = (await c.caller_history(handle.id)).nexus_event_types()
+        if events[-1:] != ["NexusOperationCanceled"]:
+            handler = await c.handler_history(check_id)
+            c.fail(f"Expected the operation to end NexusOperationCanceled; the caller's history shows "
+                   f"{events_text(events)} and the handler workflow ended {handler.status}. After cleaning up, "
+                   "re-raise the CancelledError so the workflow ends Canceled.")
+    handler = await c.handler_history(check_id)
+    types = handler.event_types()
+    async with c.test("the handler workflow ran release_hold after the cancel request"):
+        activities = [e.fields.get("activity") for e in handler.find("ActivityTaskScheduled")]
+        c.expect("release_hold" in activities, "release_hold never ran: the hold on the card stays. "
+                                               f"The handler workflow's events: {' → '.join(types)}.")
+        c.expect(types.index("WorkflowExecutionCancelRequested") < types.index("ActivityTaskScheduled"),
+                 "release_hold ran before the cancellation was requested.")
+        c.expect("ActivityTaskCompleted" in types, "release_hold was scheduled but did not complete.")
+    async with c.test("and then ended Canceled"):
+        c.expect(handler.status == "CANCELED", f"The handler workflow ended {handler.status}; expected CANCELED.")

@@ -1,0 +1,204 @@
+"""What a check function works with (runs in the child process): the learner's module, a scoped
+lab, named tests, and every error turned into a message for the learner."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import sys
+import time
+import traceback
+import uuid
+from pathlib import Path
+from typing import Any, Callable
+
+from nexus_lab.checker.results import ERROR, FAIL, PASS, TestOutcome
+
+MARK = "@@nexus-lab "  # progress lines the child writes to stderr: "@@nexus-lab test <name>"
+
+
+class CheckFailed(AssertionError):
+    """A behaviour the exercise asks for was not seen; the message is written for the learner."""
+
+
+class _StopCheck(Exception):
+    """A test failed: the remaining tests depend on it, so the check ends here."""
+
+
+CALLER_NAMESPACE, HANDLER_NAMESPACE = "payments", "fraud"
+CALLER_QUEUE, HANDLER_QUEUE = "payments-tq", "fraud-tq"
+ENDPOINT = "fraud-detection"
+
+
+class Check:
+    """What a check function works with: the learner's module, a scoped lab and result recording."""
+
+    def __init__(self, module: Any, lab: Any, learner_file: Path, run_id: str):
+        self.module = module
+        self.lab = lab
+        self.learner_file = learner_file
+        self.run_id = run_id
+        self.tests: list[TestOutcome] = []
+        self.running = ""  # the test in progress, named in a timeout message
+
+    # --- tests ---------------------------------------------------------------------------------
+    @contextlib.asynccontextmanager
+    async def test(self, name: str):
+        """One named expectation; a failure is recorded with its message and ends the check."""
+        _mark("test", name)
+        self.running = name
+        try:
+            yield
+        except CheckFailed as err:
+            self.tests.append(TestOutcome(name, FAIL, str(err)))
+            raise _StopCheck from None
+        except Exception as err:  # noqa: BLE001 - every error becomes a message for the learner
+            self.tests.append(TestOutcome(name, *explain_error(err, self.learner_file, self.lab)))
+            raise _StopCheck from None
+        self.tests.append(TestOutcome(name, PASS))
+        self.running = ""
+
+    @staticmethod
+    def fail(message: str) -> None:
+        raise CheckFailed(message)
+
+    def expect(self, condition: Any, message: str) -> None:
+        if not condition:
+            raise CheckFailed(message)
+
+    def attr(self, name: str, what: str = "") -> Any:
+        """A name the exercise file must define (the TODOs say which)."""
+        if not hasattr(self.module, name):
+            self.fail(f"{self.learner_file.name} has no {name}{' (' + what + ')' if what else ''}: "
+                      "keep the names the file starts with.")
+        return getattr(self.module, name)
+
+    def unscoped(self, text: str) -> str:
+        """Names as the learner wrote them: this run's namespace/endpoint prefix removed."""
+        return text.replace(self.lab.scope.prefix, "") if isinstance(text, str) else text
+
+    def unique(self, label: str) -> str:
+        return f"{label}-{uuid.uuid4().hex[:6]}"
+
+    # --- the story's topology --------------------------------------------------------------------
+    async def setup(self, *, handlers: list[Any] = (), handler_workflows: list[type] = (),
+                    handler_activities: list[Callable] = (), callers: list[type] = (),
+                    endpoint: bool = True) -> None:
+        """Namespaces ``payments`` and ``fraud``, endpoint ``fraud-detection`` → ``fraud``/``fraud-tq``,
+        and a worker on each side."""
+        await self.lab.namespace(CALLER_NAMESPACE)
+        await self.lab.namespace(HANDLER_NAMESPACE)
+        if endpoint:
+            await self.lab.endpoint(ENDPOINT, namespace=HANDLER_NAMESPACE, task_queue=HANDLER_QUEUE)
+        if handlers or handler_workflows or handler_activities:
+            await self.lab.worker(namespace=HANDLER_NAMESPACE, task_queue=HANDLER_QUEUE,
+                                  nexus_services=list(handlers), workflows=list(handler_workflows),
+                                  activities=list(handler_activities))
+        if callers:
+            await self.lab.worker(namespace=CALLER_NAMESPACE, task_queue=CALLER_QUEUE, workflows=list(callers))
+
+    async def start_caller(self, run_fn: Any, arg: Any, *, timeout: float = 5.0, id: str | None = None) -> Any:
+        return await self.lab.start_workflow(run_fn, arg, namespace=CALLER_NAMESPACE, task_queue=CALLER_QUEUE,
+                                             id=id or self.unique("payment"), timeout=timeout)
+
+    async def run_caller(self, run_fn: Any, arg: Any, *, timeout: float = 5.0, id: str | None = None) -> Any:
+        """Run a Payments workflow to its result (errors are explained by :meth:`test`)."""
+        handle = await self.start_caller(run_fn, arg, timeout=timeout, id=id)
+        return await handle.result()
+
+    async def caller_history(self, workflow_id: str) -> Any:
+        return await self.lab.history(workflow_id, namespace=CALLER_NAMESPACE)
+
+    async def handler_history(self, workflow_id: str) -> Any:
+        return await self.lab.history(workflow_id, namespace=HANDLER_NAMESPACE)
+
+    async def eventually(self, probe: Callable[[], Any], *, within: float = 3.0, every: float = 0.05) -> Any:
+        """Poll ``probe`` (async) until it returns something truthy; the last value otherwise."""
+        deadline = time.monotonic() + within
+        while True:
+            value = await probe()
+            if value or time.monotonic() > deadline:
+                return value
+            await asyncio.sleep(every)
+
+
+def explain_error(err: BaseException, learner_file: Path, lab: Any = None) -> tuple[str, str]:
+    """(status, message) for an exception raised while a test ran: the learner's mistakes are
+    ``fail`` with a plain explanation, the checker's own problems ``error``."""
+    from temporalio.client import WorkflowFailureError
+
+    from nexus_lab.runs import LabTimeoutError, WorkflowTaskFailedError
+    from nexus_lab.workers import WorkerCrashedError, WorkerSetupError
+
+    def clean(text: str) -> str:
+        return text.replace(lab.scope.prefix, "") if lab is not None and lab.scope.prefix else text
+
+    if isinstance(err, WorkflowTaskFailedError):
+        return FAIL, clean(f"A workflow could not run: {err.failure_message}"
+                           + (f"\n  at {err.where}" if err.where else "") + _task_failure_advice(err))
+    if isinstance(err, LabTimeoutError):
+        return FAIL, clean(f"No result in time: the workflow is still waiting.\n{err}")
+    if isinstance(err, WorkflowFailureError):
+        return FAIL, clean("The Payments workflow failed: " + " ← ".join(_chain(err.cause)))
+    if isinstance(err, (WorkerSetupError, WorkerCrashedError)):
+        return FAIL, clean(str(err))
+    where = learner_location(err, learner_file)
+    if where:
+        return FAIL, clean(f"{type(err).__name__}: {err}\n  at {where}")
+    signature = _signature_problem(err, learner_file)
+    if signature:
+        return FAIL, signature
+    return ERROR, clean(f"The checker itself failed ({type(err).__name__}: {err}). "
+                        f"Please report this.\n{''.join(traceback.format_exception(err)[-3:])}")
+
+
+def _signature_problem(err: BaseException, learner_file: Path) -> str:
+    """A learner's function called with the arguments the exercise promised, but defined otherwise."""
+    match = re.match(r"(\w+)\(\) (missing|takes|got)", str(err)) if isinstance(err, TypeError) else None
+    if not match:
+        return ""
+    lines = learner_file.read_text(errors="replace").splitlines()
+    line = next((n for n, text in enumerate(lines, 1) if re.search(rf"def {match[1]}\(", text)), 0)
+    return (f"TypeError: {err}\n  at {_display(learner_file)}:{line}: {lines[line - 1].strip() if line else ''}\n"
+            "Keep the signature the exercise file started with: the check calls it that way.")
+
+
+def _task_failure_advice(err: Any) -> str:
+    lowered = err.failure_message.lower()
+    if "restricted" in lowered or "sandbox" in lowered:
+        return ("\nWorkflow code must be deterministic: no clocks, randomness or I/O. Use workflow.now(), "
+                "workflow.random() or workflow.uuid4(), or move the work into an activity or operation.")
+    if "endpoint" in lowered and "not found" in lowered:
+        return f"\nThe Payments code must call the endpoint {ENDPOINT!r}."
+    return ""
+
+
+def _chain(err: BaseException | None) -> list[str]:
+    chain = []
+    while err is not None:
+        chain.append(f"{type(err).__name__}: {err}")
+        err = err.__cause__
+    return chain
+
+
+def learner_location(err: BaseException, learner_file: Path) -> str:
+    """``file:line: code`` of the innermost frame in the learner's folder, if the error passed there."""
+    folder = learner_file.resolve().parent
+    found = ""
+    for frame in traceback.extract_tb(err.__traceback__):
+        path = Path(frame.filename)
+        if path.is_absolute() and path.resolve().parent == folder:
+            found = f"{_display(path)}:{frame.lineno}: {(frame.line or '').strip()}"
+    return found
+
+
+def _display(path: Path) -> str:
+    with contextlib.suppress(ValueError):
+        return str(path.resolve().relative_to(Path.cwd()))
+    return str(path)
+
+
+def _mark(kind: str, text: str) -> None:
+    print(f"{MARK}{kind} {text}", file=sys.stderr, flush=True)
+
