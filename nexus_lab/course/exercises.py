@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import statistics
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from nexus_lab.checker.results import CheckResult
@@ -21,6 +22,8 @@ from nexus_lab.course import progress
 from nexus_lab.course.manifest import Exercise, Manifest, load_manifest
 from nexus_lab.course.practice import practice_text
 from nexus_lab.course.progress import atomic_write_text
+from nexus_lab.course.workspace import solutions_dir
+from nexus_lab.errors import NexusLabError
 
 
 def manifest() -> Manifest:
@@ -142,18 +145,136 @@ def reset(exercise_id: str) -> ResetOutcome:
     return ResetOutcome(path, backup)
 
 
+# --- the course's own wrong answers ---------------------------------------------------------------
+WRONG_ANSWERS_DIR = Path("tests") / "exercises" / "wrong_answers"
+
+
+class WrongAnswerError(NexusLabError, ValueError):
+    """A wrong-answer file cannot be applied to its solution (an edit not found exactly once)."""
+
+
+@dataclass
+class WrongAnswer:
+    """One typical mistake: edits of the reference solution that its check must reject, with the
+    words its message must contain (``tests/exercises/wrong_answers/<exercise id>.toml``)."""
+
+    exercise: str
+    name: str
+    replace: list[tuple[str, str]]
+    expect: list[str]
+    partial: bool = False
+
+    def apply(self, solution: str) -> str:
+        for old, new in self.replace:
+            if solution.count(old) != 1:
+                raise WrongAnswerError(f"{self.exercise} / {self.name!r}: {old!r} occurs "
+                                       f"{solution.count(old)} times in the solution, not once.")
+            solution = solution.replace(old, new)
+        return solution
+
+    def missing(self, result: CheckResult) -> list[str]:
+        """The expected fragments the check's failure text lacks (case-insensitive)."""
+        text = result.text().lower()
+        return [word for word in self.expect if word.lower() not in text]
+
+    def killed_by(self, result: CheckResult) -> bool:
+        return not result.passed and not self.missing(result)
+
+
+def wrong_answers(m: Manifest | None = None, exercise_ids: list[str] | None = None) -> list[WrongAnswer]:
+    """Every wrong answer of the chosen exercises (all by default), in course order."""
+    import tomllib
+
+    m = m or manifest()
+    folder = m.root / WRONG_ANSWERS_DIR
+    chosen = exercise_ids or [e.id for e in m.exercises]
+    answers = []
+    for exercise_id in chosen:
+        path = folder / f"{exercise_id}.toml"
+        if not path.exists():
+            continue
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as err:
+            raise WrongAnswerError(f"{path}: {err}") from None
+        for entry in data.get("wrong", []):
+            answers.append(WrongAnswer(exercise_id, entry["name"], [tuple(pair) for pair in entry["replace"]],
+                                       list(entry.get("expect", [])), bool(entry.get("partial", False))))
+    return answers
+
+
+@dataclass
+class WrongAnswerOutcome:
+    answer: WrongAnswer
+    result: CheckResult
+
+    @property
+    def killed(self) -> bool:
+        return self.answer.killed_by(self.result)
+
+    def problem(self) -> str:
+        a = self.answer
+        if self.result.passed:
+            return f"wrong answer {a.exercise} / {a.name!r} passes its check"
+        return (f"wrong answer {a.exercise} / {a.name!r}: the message lacks {a.missing(self.result)}:\n"
+                + "\n".join("      " + line for line in self.result.text().splitlines()))
+
+
+def wrong_answer_jobs(answers: list[WrongAnswer], folder: Path, m: Manifest | None = None) -> list[tuple[Exercise, Path]]:
+    """Write each wrong answer into a folder of its own (next to the shared solution modules)."""
+    m = m or manifest()
+    jobs = []
+    for n, answer in enumerate(answers):
+        exercise = m.exercise(answer.exercise)
+        place = folder / f"wrong-{n:03d}"
+        place.mkdir(parents=True)
+        for shared in solutions_dir(m.root).glob("*.py"):
+            shutil.copy2(shared, place / shared.name)
+        target = place / Path(exercise.file).name
+        target.write_text(answer.apply(exercise.solution_path(m.root).read_text(encoding="utf-8")), encoding="utf-8")
+        jobs.append((exercise, target))
+    return jobs
+
+
+def run_wrong_answers(answers: list[WrongAnswer], address: str, *, jobs: int = 3) -> list[WrongAnswerOutcome]:
+    """Check every wrong answer over one server, ``jobs`` at once."""
+    with tempfile.TemporaryDirectory(prefix="nexus-lab-wrong-") as tmp:
+        results = run_checks(wrong_answer_jobs(answers, Path(tmp)), address, parallel=jobs)
+    return [WrongAnswerOutcome(a, r) for a, r in zip(answers, results)]
+
+
+def kill_rate_text(outcomes: list[WrongAnswerOutcome]) -> str:
+    """Killed / total per exercise and overall (partially right answers counted apart too)."""
+    lines = [f"{'wrong answers':<28} killed  partial killed"]
+    by_exercise: dict[str, list[WrongAnswerOutcome]] = {}
+    for outcome in outcomes:
+        by_exercise.setdefault(outcome.answer.exercise, []).append(outcome)
+
+    def rate(group: list[WrongAnswerOutcome]) -> str:
+        killed = sum(o.killed for o in group)
+        return f"{killed}/{len(group)} ({100 * killed / len(group):.0f} %)" if group else "-"
+
+    for exercise_id, group in by_exercise.items():
+        partial = [o for o in group if o.answer.partial]
+        lines.append(f"{exercise_id:<28} {rate(group):<15} {rate(partial)}")
+    lines.append(f"{'total':<28} {rate(outcomes):<15} {rate([o for o in outcomes if o.answer.partial])}")
+    return "\n".join(lines)
+
+
 # --- verify --------------------------------------------------------------------------------------
 @dataclass
 class VerifyOutcome:
     solutions: list[CheckResult]
     untouched: list[CheckResult]
     seconds: float
+    wrong: list[WrongAnswerOutcome] = field(default_factory=list)
 
     @property
     def problems(self) -> list[str]:
         wrong = [f"solution of {r.exercise} does not pass: {r.message or r.status}"
                  for r in self.solutions if not r.passed]
         wrong += [f"untouched {r.exercise} passes (its check cannot fail)" for r in self.untouched if r.passed]
+        wrong += [o.problem() for o in self.wrong if not o.killed]
         return wrong
 
     @property
@@ -165,14 +286,22 @@ class VerifyOutcome:
         for sol, ex in zip(self.solutions, self.untouched):
             lines.append(f"{sol.exercise:<28} {'pass' if sol.passed else 'FAIL':<9} "
                          f"{'fails' if not ex.passed else 'PASSES'} ({ex.status})")
+        if self.solutions:
+            times = sorted(r.seconds for r in self.solutions)
+            lines.append(f"check time of the solutions: median {statistics.median(times):.2f} s, "
+                         f"max {times[-1]:.2f} s")
+        if self.wrong:
+            lines.append(kill_rate_text(self.wrong))
         lines.append(f"{len(self.solutions)} exercises in {self.seconds:.1f} s: "
-                     + ("all solutions pass and every untouched exercise fails." if self.ok
+                     + ("all solutions pass, every untouched exercise fails"
+                        + (", every wrong answer is rejected." if self.wrong else ".") if self.ok
                         else "\n  " + "\n  ".join(self.problems)))
         return "\n".join(lines)
 
 
-def verify(jobs: int = 4, exercise_ids: list[str] | None = None) -> VerifyOutcome:
-    """Every reference solution passes its check and every untouched exercise fails it.
+def verify(jobs: int = 4, exercise_ids: list[str] | None = None, *, wrong: bool = True) -> VerifyOutcome:
+    """Every reference solution passes its check, every untouched exercise fails it, and (with
+    ``wrong``) the course's own wrong answers are all rejected with the message they expect.
 
     The untouched files are generated afresh into a temporary folder, so a learner's own work in
     ``exercises/`` is neither judged nor touched.
@@ -180,9 +309,10 @@ def verify(jobs: int = 4, exercise_ids: list[str] | None = None) -> VerifyOutcom
     started = time.monotonic()
     m = manifest()
     chosen = [m.exercise(i) for i in exercise_ids] if exercise_ids else list(m.exercises)
+    answers = wrong_answers(m, [e.id for e in chosen]) if wrong else []
     with tempfile.TemporaryDirectory(prefix="nexus-lab-untouched-") as tmp:
         folder = Path(tmp)
-        for shared in (m.root / "solutions").glob("*.py"):
+        for shared in solutions_dir(m.root).glob("*.py"):
             shutil.copy2(shared, folder / shared.name)
         jobs_list = []
         for e in chosen:
@@ -190,9 +320,13 @@ def verify(jobs: int = 4, exercise_ids: list[str] | None = None) -> VerifyOutcom
             target.write_text(practice_text(e.solution_path(m.root).read_text(encoding="utf-8"), e.solution))
             jobs_list.append((e, e.solution_path(m.root)))
             jobs_list.append((e, target))
+        count = len(jobs_list)
+        jobs_list += wrong_answer_jobs(answers, folder / "wrong", m)
         with server_for_checks() as server:
             results = run_checks(jobs_list, server.address, parallel=jobs)
-    return VerifyOutcome(results[0::2], results[1::2], time.monotonic() - started)
+    checked = results[:count]
+    return VerifyOutcome(checked[0::2], checked[1::2], time.monotonic() - started,
+                         [WrongAnswerOutcome(a, r) for a, r in zip(answers, results[count:])])
 
 
 def default_jobs() -> int:
