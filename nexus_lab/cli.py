@@ -216,17 +216,21 @@ def cmd_verify(argv: list[str]) -> int:
     parser.add_argument("ids", nargs="*", help="only these exercises")
     parser.add_argument("--jobs", type=int, default=0, help="checks run at once")
     parser.add_argument("--json", type=Path, metavar="PATH", help="write every result as JSON")
+    parser.add_argument("--no-wrong-answers", action="store_true",
+                        help="skip the course's own wrong answers (tests/exercises/wrong_answers)")
     args = parser.parse_args(argv)
     from nexus_lab.course.exercises import default_jobs, verify
     from nexus_lab.course.progress import atomic_write_text
 
-    outcome = verify(jobs=args.jobs or default_jobs(), exercise_ids=args.ids or None)
+    outcome = verify(jobs=args.jobs or default_jobs(), exercise_ids=args.ids or None, wrong=not args.no_wrong_answers)
     print(outcome.text())
     if args.json:
         atomic_write_text(args.json, json.dumps({
             "ok": outcome.ok, "seconds": round(outcome.seconds, 2), "problems": outcome.problems,
             "solutions": [r.to_dict() for r in outcome.solutions],
-            "untouched": [r.to_dict() for r in outcome.untouched]}, indent=2))
+            "untouched": [r.to_dict() for r in outcome.untouched],
+            "wrong_answers": [{"exercise": o.answer.exercise, "name": o.answer.name, "partial": o.answer.partial,
+                               "killed": o.killed, "result": o.result.to_dict()} for o in outcome.wrong]}, indent=2))
     return 0 if outcome.ok else 1
 
 
