@@ -45,7 +45,9 @@ class Exercise:
         return (root or course_root()) / self.file
 
     def solution_path(self, root: Path | None = None) -> Path:
-        return (root or course_root()) / self.solution
+        from nexus_lab.course.workspace import course_file  # a learner workspace has no solutions/
+
+        return course_file(root or course_root(), self.solution)
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,8 @@ def load_manifest(root: Path | None = None) -> Manifest:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError:
-        raise ManifestError(f"No course manifest at {path}: run this from the course folder.") from None
+        raise ManifestError(f"No course here ({root} has no course.toml): run `nexus-lab init` to lay out "
+                            "a workspace, then run this from it.") from None
     except tomllib.TOMLDecodeError as err:
         raise ManifestError(f"{path}: {err}") from None
     chapters = tuple(_chapter(raw, i) for i, raw in enumerate(data.get("chapter", [])))

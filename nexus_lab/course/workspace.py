@@ -1,0 +1,112 @@
+"""The learner's workspace: their own copies of the course files, laid out by ``nexus-lab init``.
+
+The course data travels inside the package (``nexus_lab/_course``, filled when the wheel is built),
+so a plain ``pip install`` carries everything; in a git checkout (an editable install) the checkout
+itself is the course. A learner works in a folder of their own so that course updates never
+conflict with their notebooks and exercise files: ``init`` adds missing files and never overwrites
+one. The reference solutions stay with the package (checks and ``reset`` read them from there), so
+the workspace shows what a learner needs: notebooks, exercises, quizzes.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nexus_lab.errors import NexusLabError
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+PACKAGED_COURSE = PACKAGE_DIR / "_course"
+CHECKOUT = PACKAGE_DIR.parent
+
+# (folder, glob) pairs of what a learner gets; "." is the course root itself.
+LEARNER_FILES: tuple[tuple[str, str], ...] = (
+    (".", "course.toml"),
+    ("notebooks", "*.ipynb"),
+    ("notebooks", "*.py"),  # the story modules the notebooks import (fraud_v1.py, fraud_team.py)
+    ("exercises", "*.py"),
+    ("quizzes", "*.toml"),
+)
+# What the wheel carries besides: the reference solutions, which the workspace does not show.
+PACKAGED_FILES: tuple[tuple[str, str], ...] = (*LEARNER_FILES, ("solutions", "*.py"))
+
+
+class WorkspaceError(NexusLabError, RuntimeError):
+    """No course data to copy (a broken install), or the target cannot be written."""
+
+
+def course_source() -> Path:
+    """Where the pristine course files are: the packaged copy of a wheel install, else the checkout."""
+    for folder in (PACKAGED_COURSE, CHECKOUT):
+        if (folder / "course.toml").is_file():
+            return folder
+    raise WorkspaceError("This installation of nexus-lab carries no course files: reinstall it with "
+                         "`pip install --force-reinstall nexus-lab`.")
+
+
+def course_file(root: Path, relative: str) -> Path:
+    """``root/relative`` if the course folder has it, else the pristine copy (e.g. a solution that
+    stays inside the package)."""
+    local = root / relative
+    if local.exists():
+        return local
+    try:
+        return course_source() / relative
+    except WorkspaceError:
+        return local
+
+
+def solutions_dir(root: Path) -> Path:
+    """The reference solutions of the course in ``root``: its own ``solutions/``, else the package's."""
+    return course_file(root, "solutions")
+
+
+def course_files(source: Path, parts: tuple[tuple[str, str], ...] = LEARNER_FILES) -> list[str]:
+    """Relative paths (POSIX) of the course files under ``source``, in a stable order."""
+    found: list[str] = []
+    for folder, pattern in parts:
+        for path in sorted((source / folder).glob(pattern)):
+            if path.is_file():
+                found.append(path.relative_to(source).as_posix())
+    return found
+
+
+@dataclass
+class InitOutcome:
+    folder: Path
+    added: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+
+    def text(self) -> str:
+        if not self.added:
+            return (f"{self.folder} is up to date: all {len(self.kept)} course files are there "
+                    "(yours are never overwritten).")
+        lines = [f"Added {len(self.added)} course file(s) to {self.folder}"
+                 + (f"; kept your {len(self.kept)} existing file(s) as they are." if self.kept else ".")]
+        lines += [f"  + {name}" for name in self.added[:8]]
+        if len(self.added) > 8:
+            lines.append(f"  ... and {len(self.added) - 8} more")
+        lines.append(f"Next: nexus-lab lab {self.folder}")
+        return "\n".join(lines)
+
+
+def init_workspace(folder: Path, source: Path | None = None) -> InitOutcome:
+    """Copy every missing course file into ``folder``; existing files (the learner's work) stay."""
+    source = source or course_source()
+    folder = folder.resolve()
+    if folder == source.resolve():
+        return InitOutcome(folder, kept=course_files(source))
+    outcome = InitOutcome(folder)
+    try:
+        for relative in course_files(source):
+            target = folder / relative
+            if target.exists():
+                outcome.kept.append(relative)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source / relative, target)
+            outcome.added.append(relative)
+    except OSError as err:
+        raise WorkspaceError(f"Cannot write the course into {folder}: {err.strerror or err}") from None
+    return outcome
