@@ -22,6 +22,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "hint": ("show the next hint for an exercise", "nexus_lab.cli:cmd_hint"),
     "reset": ("restore an exercise to its start (your version is backed up)", "nexus_lab.cli:cmd_reset"),
     "verify": ("self-check: every solution passes, every untouched exercise fails", "nexus_lab.cli:cmd_verify"),
+    "dev": ("(course authors) `dev check`: every file, check, quiz and notebook agrees with course.toml",
+            "nexus_lab.course.authoring:main"),
     "generate": ("(course authors) rebuild exercises/ from solutions/ and the story copies", "nexus_lab.cli:cmd_generate"),
     "demo": ("run the Payments → Fraud story end to end and print both histories", "nexus_lab.cli:cmd_demo"),
     "server": ("run an embedded Temporal server in the foreground (kernels and checks reuse it)",

@@ -51,7 +51,8 @@ def course_root() -> Path:
     for folder in (here, *here.parents):
         if (folder / "course.toml").is_file():
             return folder
-    return Path(__file__).resolve().parent.parent
+    checkout = Path(__file__).resolve().parent.parent  # an editable install: the authors' checkout
+    return checkout if (checkout / "course.toml").is_file() else here
 
 
 def logs_dir() -> Path:

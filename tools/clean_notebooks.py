@@ -22,65 +22,7 @@ from pathlib import Path
 
 import nbformat
 
-CHECK_TAG = "nbval-check-output"  # nbval reads it from the cell's metadata tags, unseen by a learner
-KEPT_NOTEBOOK_METADATA = ("kernelspec", "language_info")
-KEPT_CELL_METADATA = ("tags",)
-
-
-def is_checked(cell) -> bool:
-    """A code cell whose output CI compares (tagged ``nbval-check-output`` in its metadata)."""
-    return cell.cell_type == "code" and CHECK_TAG in cell.get("metadata", {}).get("tags", [])
-
-
-def clean(nb):
-    """Strip outputs and counts everywhere except checked cells (renumbered 1, 2, ...); drop run metadata."""
-    nb.metadata = {k: v for k, v in nb.metadata.items() if k in KEPT_NOTEBOOK_METADATA}
-    if "language_info" in nb.metadata:
-        nb.metadata["language_info"] = {"name": nb.metadata["language_info"].get("name", "python")}
-    count = 0
-    for cell in nb.cells:
-        cell.metadata = {k: v for k, v in cell.metadata.items() if k in KEPT_CELL_METADATA}
-        if cell.cell_type != "code":
-            continue
-        if is_checked(cell):
-            count += 1
-            cell.execution_count = count
-            for output in cell.outputs:
-                if "execution_count" in output:
-                    output["execution_count"] = count
-                if "metadata" in output:
-                    output["metadata"] = {}
-        else:
-            cell.outputs = []
-            cell.execution_count = None
-    return nb
-
-
-def problems(nb) -> list[str]:
-    """Why a notebook is not clean (empty when it is)."""
-    found = []
-    extra = sorted(set(nb.metadata) - set(KEPT_NOTEBOOK_METADATA))
-    if extra:
-        found.append(f"notebook metadata {extra} (run state, e.g. widget state)")
-    checked = 0
-    for index, cell in enumerate(nb.cells):
-        where = f"cell {index} ({cell.get('id', '?')})"
-        extra = sorted(set(cell.metadata) - set(KEPT_CELL_METADATA))
-        if extra:
-            found.append(f"{where}: metadata {extra}")
-        if cell.cell_type != "code":
-            continue
-        if is_checked(cell):
-            checked += 1
-            if cell.execution_count is None or not cell.outputs:
-                found.append(f"{where}: checked cell without its reference output (run --execute)")
-            if any(o.get("output_type") == "error" for o in cell.outputs):
-                found.append(f"{where}: checked cell's reference output is an error")
-        elif cell.outputs or cell.execution_count is not None:
-            found.append(f"{where}: stray output or execution count in an unchecked cell")
-    if checked == 0:
-        found.append("no cell is tagged nbval-check-output: CI would check nothing")
-    return found
+from nexus_lab.course.notebooks import CHECK_TAG, clean, is_checked, problems  # noqa: F401 - the rules
 
 
 def execute(path: Path, timeout: int = 120):

@@ -20,12 +20,13 @@ import nbformat
 import pytest
 
 from nexus_lab.course.manifest import load_manifest
+from nexus_lab.course.notebooks import pattern_problems
 
 from .conftest import BUDGET_S, NOTEBOOK_TIMES, WALL_TIME
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
-from clean_notebooks import is_checked, problems  # noqa: E402
+from clean_notebooks import problems  # noqa: E402
 
 NOTEBOOKS = [ROOT / chapter.notebook for chapter in load_manifest(ROOT).chapters]
 SANITIZE = ROOT / "tests" / "nbval_sanitize.cfg"
@@ -49,37 +50,15 @@ def test_notebook_is_committed_clean(path):
                        f"{path.relative_to(ROOT)}` (or without --execute to only strip outputs).")
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
-def test_notebook_follows_the_chapter_pattern(path):
-    nb = nbformat.read(path, as_version=4)
-    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-    code = [c.source for c in nb.cells if c.cell_type == "code"]
-    assert "In this chapter you will" in nb.cells[0].source, "learning objectives at the top"
-    assert "lab = await nexus_lab.start()" in code[0], "the first code cell starts the lab"
-    assert code[-1].strip() == "await lab.stop()", "the last code cell stops the lab"
-    assert any("load_quiz(" in c for c in code), "a quiz"
-    assert "## Exercises" in text, "a pointer to the exercises"
-    assert sum(is_checked(c) for c in nb.cells) >= 2, "at least two checked outputs"
-
-
 CHAPTERS = load_manifest(ROOT).chapters
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.id for c in CHAPTERS])
-def test_exercises_section_lists_the_manifests_exercises(chapter):
-    """The notebook points at exactly the exercises course.toml gives its chapter, by ID and file."""
-    import re
-
-    nb = nbformat.read(ROOT / chapter.notebook, as_version=4)
-    section = next(c.source for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("## Exercises"))
-    named = re.findall(r"^- `([\w-]+)`: .*\(`(exercises/[\w.]+)`\)", section, flags=re.M)
-    expected = [(e.id, e.file) for e in load_manifest(ROOT).exercises if e.chapter == chapter.id]
-    assert named == expected, f"{chapter.notebook}: the Exercises section names {named}; course.toml has {expected}"
-    if not expected:
-        assert "no exercise of its own" in section
-    else:  # the notebook loads them: goal, TODOs and a Check button inline
-        code = [c.source.strip() for c in nb.cells if c.cell_type == "code"]
-        assert f'nexus_lab.exercise_cards("{chapter.id}")' in code, "a cell showing the chapter's exercise cards"
+def test_notebook_follows_the_chapter_pattern(chapter):
+    """Objectives, lab start and stop, quiz, the manifest's exercises and Next link (rules: nexus_lab.course.notebooks)."""
+    manifest = load_manifest(ROOT)
+    found = pattern_problems(nbformat.read(ROOT / chapter.notebook, as_version=4), manifest, chapter)
+    assert not found, f"{chapter.notebook}: {found}"
 
 
 JOBS = int(os.environ.get("NEXUS_LAB_NOTEBOOK_JOBS", "2"))
