@@ -17,6 +17,8 @@ from pathlib import Path
 from nexus_lab.errors import NexusLabError
 
 COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("lay out your own copy of the course in a folder (never overwrites your files)", "nexus_lab.cli:cmd_init"),
+    "lab": ("open JupyterLab on your course folder (nexus-lab and temporal on its PATH)", "nexus_lab.lab_launcher:main"),
     "list": ("status of every exercise, and quiz scores", "nexus_lab.cli:cmd_list"),
     "check": ("check an exercise (the next unsolved one without an ID)", "nexus_lab.cli:cmd_check"),
     "hint": ("show the next hint for an exercise", "nexus_lab.cli:cmd_hint"),
@@ -43,6 +45,16 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(_usage())
+        return 0
+    if argv[0] in ("-V", "--version", "version"):
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            print(f"nexus-lab {version('nexus-lab')}")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            from nexus_lab import __version__
+
+            print(f"nexus-lab {__version__}")
         return 0
     name, rest = argv[0], argv[1:]
     if name not in COMMANDS:
@@ -77,13 +89,15 @@ def cmd_list(argv: list[str]) -> int:
     from nexus_lab.course import progress
     from nexus_lab.course.exercises import manifest
 
+    from nexus_lab.views.display import STATUS_MARKS
+
     m, data = manifest(), progress.load()
-    marks = {"passed": "✅", "failed": "❌", "pending": "· "}
+    width = max((len(e.id) for e in m.exercises), default=0)
     for chapter in m.chapters:
         lines = []
         for e in m.exercises_of(chapter.id):
             status = progress.exercise_status(e.id, data)
-            lines.append(f"   {marks[status]} {e.id:<26} {e.title}  ({e.file})")
+            lines.append(f"   {STATUS_MARKS[status]} {e.id:<{width}}  {e.title}  ({e.file})")
         right, answered = progress.quiz_score(chapter.quiz, data) if chapter.quiz else (0, 0)
         quiz = f"   quiz: {right}/{answered} right" if answered else ""
         if lines or quiz:
@@ -92,6 +106,32 @@ def cmd_list(argv: list[str]) -> int:
     done = sum(progress.exercise_status(e.id, data) == "passed" for e in m.exercises)
     print(f"\n{done}/{len(m.exercises)} exercises passed.")
     return 0
+
+
+# --- init --------------------------------------------------------------------------------------
+def cmd_init(argv: list[str]) -> int:
+    parser = _parser("init")
+    parser.add_argument("folder", nargs="?", default="nexus-lab-course",
+                        help="where to put the course (default: ./nexus-lab-course)")
+    args = parser.parse_args(argv)
+    from nexus_lab.course.workspace import init_workspace
+
+    print(init_workspace(Path(args.folder)).text())
+    return 0
+
+
+def cmd_lab(argv: list[str]) -> int:
+    parser = _parser("lab")
+    parser.add_argument("folder", nargs="?", default=None,
+                        help="the course folder (default: the course you are in, else ./nexus-lab-course)")
+    args, extra = parser.parse_known_args(argv)  # the rest goes to JupyterLab (e.g. --no-browser --port 9999)
+    from nexus_lab.config import course_root
+    from nexus_lab.course.workspace import open_lab
+
+    folder = Path(args.folder) if args.folder else course_root()
+    if not args.folder and not (folder / "course.toml").is_file():
+        folder = Path("nexus-lab-course")
+    return open_lab(folder, extra)
 
 
 # --- check ---------------------------------------------------------------------------------------

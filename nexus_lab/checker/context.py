@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import re
 import sys
 import time
 import traceback
 import uuid
 from pathlib import Path
-from typing import Any, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from nexus_lab.checker.results import ERROR, FAIL, PASS, TestOutcome
 
@@ -81,14 +83,36 @@ class Check:
     def unique(self, label: str) -> str:
         return f"{label}-{uuid.uuid4().hex[:6]}"
 
+    async def call(self, fn: Callable[..., Any], *args: Any, within: float = 5.0, name: str = "",
+                   advice: Callable[[], Awaitable[str]] | None = None) -> Any:
+        """Await the learner's ``async def`` with a limit of its own: a call that is too slow fails at
+        the learner's line it was waiting on (the check's own limit would blame the checker), with
+        ``advice()`` saying what it may be waiting for."""
+        name = name or f"{getattr(fn, '__name__', 'the function')}()"
+        if not inspect.iscoroutinefunction(fn):
+            self.fail(f"{name} must be an `async def`: the check awaits it.\n  at "
+                      f"{def_location(self.learner_file, getattr(fn, '__name__', ''))}")
+        task = asyncio.ensure_future(fn(*args))
+        done, _ = await asyncio.wait({task}, timeout=within)
+        if task in done:
+            return task.result()
+        where = next((f"{_display(Path(f.f_code.co_filename))}:{f.f_lineno}: {_source_line(f)}"
+                      for f in reversed(task.get_stack()) if _in_folder(f.f_code.co_filename, self.learner_file)),
+                     "")
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        self.fail(f"{name} did not finish within {within:g} s: each call should take well under a second."
+                  + (f"\n  still waiting at {where}" if where else "") + (await advice() if advice else ""))
+
     # --- the story's topology --------------------------------------------------------------------
     async def setup(self, *, handlers: list[Any] = (), handler_workflows: list[type] = (),
                     handler_activities: list[Callable] = (), callers: list[type] = (),
-                    endpoint: bool = True) -> None:
+                    endpoint: bool = True, namespaces: bool = True) -> None:
         """Namespaces ``payments`` and ``fraud``, endpoint ``fraud-detection`` → ``fraud``/``fraud-tq``,
-        and a worker on each side."""
-        await self.lab.namespace(CALLER_NAMESPACE)
-        await self.lab.namespace(HANDLER_NAMESPACE)
+        and a worker on each side (without what the learner's own code was asked to set up)."""
+        if namespaces:
+            await self.lab.namespace(CALLER_NAMESPACE)
+            await self.lab.namespace(HANDLER_NAMESPACE)
         if endpoint:
             await self.lab.endpoint(ENDPOINT, namespace=HANDLER_NAMESPACE, task_queue=HANDLER_QUEUE)
         if handlers or handler_workflows or handler_activities:
@@ -158,9 +182,7 @@ def _signature_problem(err: BaseException, learner_file: Path) -> str:
     match = re.match(r"(\w+)\(\) (missing|takes|got)", str(err)) if isinstance(err, TypeError) else None
     if not match:
         return ""
-    lines = learner_file.read_text(errors="replace").splitlines()
-    line = next((n for n, text in enumerate(lines, 1) if re.search(rf"def {match[1]}\(", text)), 0)
-    return (f"TypeError: {err}\n  at {_display(learner_file)}:{line}: {lines[line - 1].strip() if line else ''}\n"
+    return (f"TypeError: {err}\n  at {def_location(learner_file, match[1])}\n"
             "Keep the signature the exercise file started with: the check calls it that way.")
 
 
@@ -182,14 +204,30 @@ def _chain(err: BaseException | None) -> list[str]:
     return chain
 
 
+def _in_folder(filename: str, learner_file: Path) -> bool:
+    path = Path(filename)
+    return path.is_absolute() and path.resolve().parent == learner_file.resolve().parent
+
+
+def _source_line(frame: Any) -> str:
+    import linecache
+
+    return linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+
+
+def def_location(learner_file: Path, function: str) -> str:
+    """``file:line: def ...`` of a function in the learner's file (its first definition)."""
+    lines = learner_file.read_text(errors="replace").splitlines()
+    line = next((n for n, text in enumerate(lines, 1) if re.search(rf"def {re.escape(function)}\(", text)), 0)
+    return f"{_display(learner_file)}:{line}: {lines[line - 1].strip() if line else ''}"
+
+
 def learner_location(err: BaseException, learner_file: Path) -> str:
     """``file:line: code`` of the innermost frame in the learner's folder, if the error passed there."""
-    folder = learner_file.resolve().parent
     found = ""
     for frame in traceback.extract_tb(err.__traceback__):
-        path = Path(frame.filename)
-        if path.is_absolute() and path.resolve().parent == folder:
-            found = f"{_display(path)}:{frame.lineno}: {(frame.line or '').strip()}"
+        if _in_folder(frame.filename, learner_file):
+            found = f"{_display(Path(frame.filename))}:{frame.lineno}: {(frame.line or '').strip()}"
     return found
 
 

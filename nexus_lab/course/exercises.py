@@ -236,10 +236,11 @@ def wrong_answer_jobs(answers: list[WrongAnswer], folder: Path, m: Manifest | No
     return jobs
 
 
-def run_wrong_answers(answers: list[WrongAnswer], address: str, *, jobs: int = 3) -> list[WrongAnswerOutcome]:
+def run_wrong_answers(answers: list[WrongAnswer], address: str, *, jobs: int = 3,
+                      m: Manifest | None = None) -> list[WrongAnswerOutcome]:
     """Check every wrong answer over one server, ``jobs`` at once."""
     with tempfile.TemporaryDirectory(prefix="nexus-lab-wrong-") as tmp:
-        results = run_checks(wrong_answer_jobs(answers, Path(tmp)), address, parallel=jobs)
+        results = run_checks(wrong_answer_jobs(answers, Path(tmp), m), address, parallel=jobs)
     return [WrongAnswerOutcome(a, r) for a, r in zip(answers, results)]
 
 
