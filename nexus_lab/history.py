@@ -53,7 +53,7 @@ def event_type_name(event: HistoryEvent) -> str:
     return _camel(EventType.Name(event.event_type), "EVENT_TYPE_")
 
 
-def task_failed_cause_name(cause: int) -> str:
+def task_failed_cause_name(cause: WorkflowTaskFailedCause.ValueType) -> str:
     """``WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR`` → ``NonDeterministicError``."""
     return _camel(WorkflowTaskFailedCause.Name(cause), "WORKFLOW_TASK_FAILED_CAUSE_")
 
@@ -78,7 +78,7 @@ def decode_payload(payload: Payload) -> Any:
         return None
     try:
         return _converter.from_payload(payload)
-    except Exception:
+    except Exception:  # any payload the default converter cannot read is shown as bytes
         encoding = payload.metadata.get("encoding", b"?").decode(errors="replace")
         return f"<{len(payload.data)} bytes, {encoding}>"
 
@@ -91,7 +91,7 @@ def _payloads(payloads: Payloads) -> Any:
 def preview(value: Any, limit: int = PREVIEW_CHARS) -> str:
     """Compact JSON for a decoded value, cut to ``limit`` characters."""
     try:
-        text = json.dumps(value, separators=(", ", ": "), default=str)
+        text = json.dumps(value, separators=(", ", ": "), ensure_ascii=False, default=str)
     except (TypeError, ValueError):
         text = repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -182,7 +182,7 @@ def _link_ref(link: Link, from_event_id: int) -> LinkRef | None:
                    _camel(EventType.Name(etype), "EVENT_TYPE_"), from_event_id)
 
 
-def _links(event: HistoryEvent) -> list[LinkRef]:
+def event_links(event: HistoryEvent) -> list[LinkRef]:
     """Links on the event itself (caller → handler) and on the completion callbacks a handler
     workflow carries back to each of its callers (handler → caller)."""
     links = list(event.links)
@@ -192,8 +192,13 @@ def _links(event: HistoryEvent) -> list[LinkRef]:
     if event.HasField("workflow_execution_options_updated_event_attributes"):
         for callback in event.workflow_execution_options_updated_event_attributes.attached_completion_callbacks:
             links.extend(callback.links)
+    if event.HasField("workflow_execution_update_accepted_event_attributes"):
+        request = event.workflow_execution_update_accepted_event_attributes.accepted_request
+        links.extend(request.links)
+        for callback in request.completion_callbacks:
+            links.extend(callback.links)
     refs = [_link_ref(link, event.event_id) for link in links]
-    return [ref for ref in refs if ref is not None]
+    return list(dict.fromkeys(ref for ref in refs if ref is not None))  # the same link may be on both
 
 
 def _fields(name: str, event: HistoryEvent) -> dict[str, Any]:
@@ -206,7 +211,8 @@ def _fields(name: str, event: HistoryEvent) -> dict[str, Any]:
     if name == "WorkflowExecutionStarted":
         f["workflow"] = a.workflow_type.name
         f["task_queue"] = a.task_queue.name
-        f["input"] = _payloads(a.input)
+        if a.input.payloads:  # a workflow started without arguments has no input (not ``null``)
+            f["input"] = _payloads(a.input)
         if a.completion_callbacks:
             f["completion_callbacks"] = len(a.completion_callbacks)
     elif name == "WorkflowExecutionCompleted":
@@ -218,6 +224,8 @@ def _fields(name: str, event: HistoryEvent) -> dict[str, Any]:
             f["cause"] = task_failed_cause_name(a.cause)
         if getattr(a, "scheduled_event_id", 0) and name.startswith("Nexus"):
             f["scheduled"] = a.scheduled_event_id
+        if name == "NexusOperationCancelRequestFailed":
+            f["requested"] = a.requested_event_id
         if a.HasField("failure"):
             f["failure"] = failure_chain(a.failure)
     elif name == "WorkflowExecutionTerminated":
@@ -244,7 +252,24 @@ def _fields(name: str, event: HistoryEvent) -> dict[str, Any]:
     elif name in ("NexusOperationCancelRequested",):
         f["scheduled"] = a.scheduled_event_id
     elif name == "NexusOperationCancelRequestCompleted":
+        f["scheduled"] = a.scheduled_event_id
         f["requested"] = a.requested_event_id
+    elif name == "WorkflowExecutionUpdateAccepted":
+        request = a.accepted_request
+        f["update"] = request.input.name
+        f["update_id"] = request.meta.update_id
+        f["input"] = _payloads(request.input.args)
+    elif name == "WorkflowExecutionUpdateAdmitted":
+        f["update"] = a.request.input.name
+        f["update_id"] = a.request.meta.update_id
+        f["input"] = _payloads(a.request.input.args)
+    elif name == "WorkflowExecutionUpdateCompleted":
+        f["update_id"] = a.meta.update_id
+        f["accepted"] = a.accepted_event_id
+        if a.outcome.HasField("failure"):
+            f["failure"] = failure_chain(a.outcome.failure)
+        else:
+            f["result"] = _payloads(a.outcome.success)
     elif name == "ActivityTaskScheduled":
         f["activity"] = a.activity_type.name
         f["input"] = _payloads(a.input)
@@ -277,6 +302,10 @@ class EventView:
 
     def summary(self) -> str:
         """One line of the interesting attributes, e.g. ``fraud-detection › fraud.v1 › checkTransaction``."""
+        return ", ".join(self.summary_parts())
+
+    def summary_parts(self) -> list[str]:
+        """The pieces of :meth:`summary`: the HTML table wraps between them, never inside one."""
         f = self.fields
         parts = []
         if self.type == "NexusOperationScheduled":
@@ -286,7 +315,8 @@ class EventView:
                 parts.append(f"schedule_to_close {f['schedule_to_close_timeout']}")
         elif self.type == "WorkflowExecutionStarted":
             parts.append(f"{f['workflow']} on {f['task_queue']}")
-            parts.append(f"input {preview(f['input'])}")
+            if "input" in f:
+                parts.append(f"input {preview(f['input'])}")
             if f.get("completion_callbacks"):
                 parts.append(f"{f['completion_callbacks']} completion callback(s)")
         else:
@@ -295,7 +325,7 @@ class EventView:
                     continue
                 if key == "failure":
                     parts.append("failure " + " ← ".join(value))
-                elif key in ("scheduled", "requested"):
+                elif key in ("scheduled", "requested", "accepted"):
                     parts.append(f"{key} #{value}")
                 elif key == "token_decoded":
                     parts.append(f"token {preview(value, 120)}")
@@ -305,7 +335,7 @@ class EventView:
                     parts.append(f"{key} {preview(value)}")
         for link in self.links:
             parts.append(f"→ {link}")
-        return ", ".join(parts)
+        return parts
 
 
 def _status_of(events: list[EventView]) -> str:
@@ -326,7 +356,7 @@ class History:
         self.raw = raw
         self.events = [
             EventView(e.event_id, e.event_time.ToDatetime(tzinfo=timezone.utc), event_type_name(e),
-                      _kind(event_type_name(e)), _fields(event_type_name(e), e), _links(e))
+                      _kind(event_type_name(e)), _fields(event_type_name(e), e), event_links(e))
             for e in raw
         ]
         started = next((e for e in self.events if e.type == "WorkflowExecutionStarted"), None)
@@ -391,24 +421,30 @@ class History:
         printer.text(self.text())
 
     def _repr_html_(self) -> str:
+        """A table that wraps only between the parts of a summary, never inside a name, token or ID
+        (JupyterLab otherwise breaks long words anywhere); wide rows scroll instead."""
         start = self.events[0].time if self.events else None
         rows = []
         for e in self.events:
-            style = {
-                "nexus": "background:#e8f0fe;font-weight:600",
-                "task": "color:#888",
-                "problem": "background:#fdecea",
-            }.get(e.kind, "")
+            style = _ROW_STYLE.get(e.kind, "")
             offset = f"+{(e.time - start).total_seconds() * 1000:.0f} ms" if start else ""
+            details = "<br>".join(f'<span style="white-space:nowrap">{html.escape(part)}</span>'
+                                  for part in e.summary_parts())
             rows.append(
-                f'<tr style="{style}"><td>{e.id}</td><td>{offset}</td><td>{html.escape(e.type)}</td>'
-                f"<td>{html.escape(e.summary())}</td></tr>"
+                f'<tr style="{style}"><td>{e.id}</td><td style="white-space:nowrap">{offset}</td>'
+                f'<td style="white-space:nowrap">{html.escape(e.type)}</td><td>{details}</td></tr>'
             )
+        cell = "text-align:left;vertical-align:top;padding:2px 8px"
         return (
-            f'<div class="nexus-lab-history"><b>{html.escape(self.title())}</b>'
-            '<table><thead><tr><th>#</th><th>time</th><th>event</th><th>details</th></tr></thead>'
+            f'<div class="nexus-lab-history" style="overflow-x:auto"><b>{html.escape(self.title())}</b>'
+            f'<style>.nexus-lab-history td,.nexus-lab-history th{{{cell}}}</style>'
+            '<table style="border-collapse:collapse;word-break:keep-all;overflow-wrap:normal">'
+            '<thead><tr><th>#</th><th>time</th><th>event</th><th>details</th></tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table></div>"
         )
+
+
+_ROW_STYLE = {"nexus": "background:#e8f0fe;font-weight:600", "task": "color:#888", "problem": "background:#fdecea"}
 
 
 def _ago(ts: Any) -> str:
@@ -441,19 +477,26 @@ class PendingOperation:
             parts.append(f"last failure: {self.last_failure}")
         if self.cancellation_state:
             parts.append(f"cancellation: {self.cancellation_state}")
+        if self.operation_token:
+            decoded = decode_operation_token(self.operation_token)
+            parts.append(f"token {preview(decoded, 120) if decoded else self.operation_token}")
         return "; ".join(parts)
 
 
 @dataclass
 class PendingCallback:
+    """A completion callback of a handler workflow: how its result gets back to the caller."""
+
     url: str
     state: str
     attempt: int
     last_failure: str = ""
+    links: list[LinkRef] = field(default_factory=list)  # the caller's events this callback completes
 
     def __str__(self) -> str:
         failure = f"; last failure: {self.last_failure}" if self.last_failure else ""
-        return f"callback {self.url}: {self.state}, attempt {self.attempt}{failure}"
+        to = "".join(f"; → {link}" for link in self.links)
+        return f"callback {self.url}: {self.state}, attempt {self.attempt}{failure}{to}"
 
 
 @dataclass
@@ -521,6 +564,7 @@ def describe_from_raw(namespace: str, raw: Any) -> WorkflowDescription:
             url=cb.callback.nexus.url if cb.callback.HasField("nexus") else "(internal)",
             state=CallbackState.Name(cb.state).removeprefix("CALLBACK_STATE_"),
             attempt=cb.attempt, last_failure=_last_failure(cb),
+            links=[ref for ref in (_link_ref(link, 0) for link in cb.callback.links) if ref is not None],
         )
         for cb in raw.callbacks
     ]

@@ -9,6 +9,11 @@ not keep retrying in the background. A wait that runs past its timeout ends with
 :class:`LabTimeoutError` that says what the workflow is waiting for (pending Nexus operations and
 their last failure), taken from ``describe``.
 
+The watch also follows each Nexus operation's link to the handler workflow it started: a handler
+whose workflow task fails (say, it raises ``ValueError``) would otherwise leave the caller waiting
+out its whole timeout on an operation that says only "STARTED, attempt 1". The error names the
+handler's namespace, workflow, cause and line instead.
+
 Waits are sliced into short steps so that interrupting the cell stops them promptly.
 """
 
@@ -17,17 +22,22 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowFailureError, WorkflowHandle
 from temporalio.service import RPCError
 
+from nexus_lab.connection import client_for_namespace
 from nexus_lab.errors import NexusLabError
 from nexus_lab.history import (
     History,
+    LinkRef,
     WorkflowDescription,
     describe_from_raw,
+    event_links,
     failure_chain,
     task_failed_cause_name,
 )
@@ -44,20 +54,42 @@ completes the workflow, so the task is redone with them."""
 
 
 class WorkflowTaskFailedError(NexusLabError, RuntimeError):
-    """The workflow's code could not make progress; the server would retry it forever."""
+    """The workflow's code could not make progress; the server would retry it forever.
 
-    def __init__(self, workflow_id: str, cause: str, message: str, terminated: bool, where: str = ""):
+    ``handler_of`` is set when the stuck workflow is the Nexus handler workflow that the awaited
+    (caller) workflow's operation started: ``namespace``/``workflow_id`` then name the handler.
+    """
+
+    def __init__(self, workflow_id: str, cause: str, message: str, terminated: bool, where: str = "",
+                 *, namespace: str = "", handler_of: str = ""):
         self.workflow_id = workflow_id
+        self.namespace = namespace
+        self.handler_of = handler_of
         self.cause = cause
         self.failure_message = message
         self.where = where
         after = ("The lab terminated it so it stops retrying; its history is still there."
                  if terminated else "It is still retrying.")
+        if handler_of:
+            after += " The caller's Nexus operation fails with it." if terminated else ""
+            who = (f"The Nexus handler workflow {namespace}/{workflow_id} (started by {handler_of}'s "
+                   f"operation) is stuck")
+        else:
+            who = f"Workflow {workflow_id} is stuck"
         at = f"  at {where}\n" if where else ""
-        super().__init__(
-            f"Workflow {workflow_id} is stuck: its workflow task failed ({cause}).\n"
-            f"  {message}\n{at}{_advice(cause, message)}{after}"
-        )
+        super().__init__(f"{who}: its workflow task failed ({cause}).\n  {message}\n{at}"
+                         f"{_advice(cause, message)}{after}")
+
+
+@dataclass(frozen=True)
+class _TaskFailure:
+    """A non-transient WorkflowTaskFailed event seen on a watched workflow."""
+
+    handle: WorkflowHandle
+    namespace: str
+    cause: str
+    message: str
+    where: str
 
 
 _FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<func>\S+)\n\s*(?P<code>[^\n]*)')
@@ -97,9 +129,10 @@ def _advice(cause: str, message: str) -> str:
     return ""
 
 
-async def _first_task_failure(handle: WorkflowHandle) -> tuple[str, str, str]:
-    """Follow the history until a WorkflowTaskFailed event appears (runs until cancelled)."""
-    await asyncio.sleep(WATCH_DELAY_S)
+async def _own_task_failure(handle: WorkflowHandle, namespace: str,
+                            follow: Callable[[LinkRef], None]) -> _TaskFailure | None:
+    """Follow one history until a WorkflowTaskFailed event appears (``None`` once it closes);
+    each Nexus operation's link to a handler workflow is passed to ``follow`` as soon as it starts."""
     async for event in handle.fetch_history_events(wait_new_event=True, skip_archival=True):
         if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
             attrs = event.workflow_task_failed_event_attributes
@@ -107,9 +140,51 @@ async def _first_task_failure(handle: WorkflowHandle) -> tuple[str, str, str]:
             if cause in TRANSIENT_TASK_FAILURES:
                 continue  # the server asked the worker to retry with newer events: not stuck
             message = " ← ".join(failure_chain(attrs.failure)) or "(no message)"
-            return cause, message, learner_frame(attrs.failure.stack_trace)
-    await asyncio.Event().wait()  # the workflow closed: the result side will answer
-    raise AssertionError("unreachable")
+            return _TaskFailure(handle, namespace, cause, message, learner_frame(attrs.failure.stack_trace))
+        if event.event_type == EventType.EVENT_TYPE_NEXUS_OPERATION_STARTED:
+            for link in event_links(event):
+                follow(link)
+    return None
+
+
+async def _first_task_failure(handle: WorkflowHandle, namespace: str) -> _TaskFailure:
+    """The first stuck workflow task of ``handle``'s workflow or of a handler workflow one of its
+    Nexus operations started (followed transitively); runs until cancelled."""
+    await asyncio.sleep(WATCH_DELAY_S)
+    watches: set[asyncio.Future[_TaskFailure | None]] = set()
+    followed: set[tuple[str, str]] = set()
+    grew = asyncio.Event()
+
+    def follow(link: LinkRef) -> None:
+        if (link.namespace, link.workflow_id) in followed:
+            return
+        followed.add((link.namespace, link.workflow_id))
+        target = client_for_namespace(handle._client, link.namespace).get_workflow_handle(
+            link.workflow_id, run_id=link.run_id or None)
+        watches.add(asyncio.ensure_future(_own_task_failure(target, link.namespace, follow)))
+        grew.set()
+
+    async def more_to_watch() -> None:
+        await grew.wait()
+
+    watches.add(asyncio.ensure_future(_own_task_failure(handle, namespace, follow)))
+    try:
+        while True:
+            grew.clear()
+            grown: asyncio.Future[_TaskFailure | None] = asyncio.ensure_future(more_to_watch())
+            done, _ = await asyncio.wait({*watches, grown}, return_when=asyncio.FIRST_COMPLETED)
+            grown.cancel()
+            for task in done - {grown}:
+                watches.discard(task)
+                failure = None if task.exception() else task.result()
+                if isinstance(failure, _TaskFailure):
+                    return failure  # a watch that errs (a handler history we may not read) just ends
+            if not watches:
+                await asyncio.Event().wait()  # all closed: the result side will answer
+    finally:
+        for task in watches:
+            task.cancel()
+        await asyncio.gather(*watches, return_exceptions=True)
 
 
 async def describe(handle: WorkflowHandle) -> WorkflowDescription:
@@ -145,7 +220,7 @@ async def wait_for_result(handle: WorkflowHandle, *, timeout: float | None = DEF
                           terminate_stuck: bool = True) -> Any:
     """``handle.result()`` that fails fast on stuck workflow tasks and explains timeouts."""
     result = asyncio.ensure_future(handle.result())
-    watch = asyncio.ensure_future(_first_task_failure(handle))
+    watch = asyncio.ensure_future(_first_task_failure(handle, handle._client.namespace))
     deadline = None if timeout is None else time.monotonic() + timeout
     try:
         while True:
@@ -158,16 +233,18 @@ async def wait_for_result(handle: WorkflowHandle, *, timeout: float | None = DEF
                     _note_failure_chain(err)
                     raise
             if watch in done:
-                cause, message, where = watch.result()
+                stuck = watch.result()
                 terminated = False
                 if terminate_stuck:
                     try:
-                        await handle.terminate(reason=f"nexus-lab: workflow task failed ({cause})")
+                        await stuck.handle.terminate(reason=f"nexus-lab: workflow task failed ({stuck.cause})")
                         terminated = True
                     except RPCError:
                         pass
-                raise WorkflowTaskFailedError(handle.id, cause, message, terminated, where)
-            if deadline is not None and time.monotonic() >= deadline:
+                handler_of = "" if stuck.handle is handle else f"{handle._client.namespace}/{handle.id}"
+                raise WorkflowTaskFailedError(stuck.handle.id, stuck.cause, stuck.message, terminated, stuck.where,
+                                              namespace=stuck.namespace, handler_of=handler_of)
+            if timeout is not None and deadline is not None and time.monotonic() >= deadline:
                 raise await _timeout_error(handle, timeout)
     finally:
         for task in (result, watch):

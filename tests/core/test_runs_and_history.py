@@ -13,7 +13,10 @@ import nexus_lab
 from nexus_lab.history import decode_operation_token
 
 from .story import (
+    AnalystDeskWorkflow,
+    BrokenFraudCheckWorkflow,
     Call,
+    FaultServiceHandler,
     ChangingWorkflowV1,
     ChangingWorkflowV2,
     ClockReadingWorkflow,
@@ -35,7 +38,8 @@ async def story(lab):
     await lab.endpoint("fraud-detection", namespace="fraud", task_queue="fraud-tq",
                        description="Fraud team's fraud.v1 service")
     await lab.worker(namespace="fraud", task_queue="fraud-tq",
-                     workflows=[FraudCheckWorkflow, SlowFraudCheckWorkflow], nexus_services=[FraudServiceHandler()])
+                     workflows=[FraudCheckWorkflow, SlowFraudCheckWorkflow, AnalystDeskWorkflow, BrokenFraudCheckWorkflow],
+                     nexus_services=[FraudServiceHandler(), FaultServiceHandler()])
     await lab.worker(namespace="payments", task_queue="payments-tq",
                      workflows=[PaymentWorkflow, ClockReadingWorkflow, WaitForeverWorkflow, TypedInputWorkflow])
     return lab
@@ -47,14 +51,15 @@ async def run_payment(lab, wid: str, operation: str, amount: int = 120, **kwargs
 
 
 async def test_sync_operation_history_is_scheduled_then_completed(story, unique):
-    assert await run_payment(story, f"sync-{unique}", "score") == f"sync-{unique}: 12"
+    assert await run_payment(story, f"sync-{unique}", "score") == (
+        f"sync-{unique}: QuickScore(transaction_id='sync-{unique}', score=1)")
     history = await story.history(f"sync-{unique}", namespace="payments")
     assert history.nexus_event_types() == ["NexusOperationScheduled", "NexusOperationCompleted"]
     scheduled = history.find("NexusOperationScheduled")[0]
     assert (scheduled.fields["endpoint"], scheduled.fields["service"], scheduled.fields["operation"]) == (
         "fraud-detection", "fraud.v1", "getQuickScore")
     assert scheduled.fields["input"] == {"id": f"sync-{unique}", "amount": 120, "country": "DE"}
-    assert history.find("NexusOperationCompleted")[0].fields["result"] == 12
+    assert history.find("NexusOperationCompleted")[0].fields["result"] == {"transaction_id": f"sync-{unique}", "score": 1}
     assert history.status == "COMPLETED"
     text = history.text()
     assert "★ NexusOperationScheduled" in text and "fraud-detection › fraud.v1 › getQuickScore" in text
@@ -123,6 +128,27 @@ async def test_unknown_endpoint_fails_fast_with_the_cause(story, unique):
     assert "lab.endpoints()" in str(caught.value)
     history = await story.history(caught.value.workflow_id, namespace="payments")
     assert history.status == "TERMINATED" and "WorkflowTaskFailed" in history.event_types()
+
+
+async def test_stuck_handler_workflow_is_named_not_waited_out(story, unique):
+    """The handler workflow raises ValueError: its task fails, the caller's operation stays STARTED."""
+    wid = f"broken-{unique}"
+    started = time.monotonic()
+    with pytest.raises(nexus_lab.WorkflowTaskFailedError) as caught:
+        await run_payment(story, wid, "broken", timeout_s=60)
+    named_after = time.monotonic() - started
+    assert named_after < 2.0, f"the handler failure was named after {named_after:.2f} s"
+    err = caught.value
+    assert (err.namespace, err.workflow_id, err.handler_of) == ("fraud", f"broken-check-{wid}", f"payments/{wid}")
+    message = str(err)
+    assert f"Nexus handler workflow fraud/broken-check-{wid} (started by payments/{wid}'s operation)" in message
+    assert "ValueError" in message and "no risk model for DE" in message
+    assert "story.py" in message and 'raise ValueError(f"no risk model' in message
+    handler = await story.history(f"broken-check-{wid}", namespace="fraud")
+    assert handler.status == "TERMINATED"  # it stops retrying, and the caller's operation fails with it
+    with pytest.raises(WorkflowFailureError):
+        await story.handle(wid, namespace="payments").result(timeout=10)
+    print(f"handler-side failure named after {named_after:.2f} s")
 
 
 async def test_sandbox_violation_fails_fast_with_the_line(story):
@@ -209,7 +235,7 @@ async def test_redefined_workflow_class_warns_to_restart_worker(story):
     with pytest.warns(nexus_lab.StaleWorkflowWarning, match="Run the lab.worker"):
         handle = await story.start_workflow(fresh.run, Call("fraud-detection", "score", Transaction("w", 10)),
                                             namespace="payments", task_queue="payments-tq")
-    assert await handle.result() == "w: 1"
+    assert await handle.result() == "w: QuickScore(transaction_id='w', score=0)"
 
 
 async def test_missing_history_is_a_lookup_error(story, unique):
