@@ -1,7 +1,10 @@
-"""Keep a child command alive only while a given parent process lives.
+"""Child processes that do not outlive their parent.
 
-Used where ``PR_SET_PDEATHSIG`` is not available (macOS, Windows, or a server started from a
-thread other than the main one): ``python -m nexus_lab._watchdog PARENT_PID -- command ...``.
+On Linux a child started from the main thread asks the kernel for a signal when its parent dies
+(``PR_SET_PDEATHSIG``, see :func:`die_with_parent`). Elsewhere, or from another thread (the signal
+follows the spawning *thread*), this module runs as a watchdog instead:
+``python -m nexus_lab._watchdog PARENT_PID -- command ...`` keeps the command alive only while the
+parent lives.
 """
 
 from __future__ import annotations
@@ -10,9 +13,39 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from pathlib import Path
 
-from nexus_lab.server import pid_alive
+
+def pid_alive(pid: int | None) -> bool:
+    """True while ``pid`` runs; a zombie counts as gone (it can no longer serve anything)."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        return Path(f"/proc/{pid}/status").read_text().split("State:")[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return not sys.platform.startswith("linux")
+
+
+def die_with_parent(sig: int = signal.SIGTERM) -> None:
+    """Ask the kernel to send ``sig`` to this process when its parent dies (run between fork and exec)."""
+    import ctypes
+
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    pr_set_pdeathsig = 1
+    libc.prctl(pr_set_pdeathsig, sig)
+
+
+def pdeathsig_usable() -> bool:
+    """PR_SET_PDEATHSIG is Linux-only and tied to the spawning thread: use it from the main thread only."""
+    return sys.platform.startswith("linux") and threading.current_thread() is threading.main_thread()
 
 
 def main(argv: list[str]) -> int:

@@ -32,7 +32,7 @@ import sys
 import types
 from typing import Any
 
-from nexus_lab.config import lab_home
+from nexus_lab.config import lab_home, write_private
 from nexus_lab.errors import NexusLabError
 
 CELL_MODULE_PREFIX = "nexus_lab_cell_"
@@ -203,12 +203,10 @@ def rehost(cls: type) -> type:
     digest = hashlib.sha1(text.encode()).hexdigest()[:12]
     module_name = f"{CELL_MODULE_PREFIX}{cls.__name__.lower()}_{digest}"
     folder = lab_home() / "cells"
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(mode=0o700, exist_ok=True)
     path = folder / f"{module_name}.py"
     if not path.exists():
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(text)
-        tmp.replace(path)
+        write_private(path, text)  # the kernel imports it: only this user may read or change it
     if str(folder) not in sys.path:
         sys.path.append(str(folder))
     importlib.invalidate_caches()

@@ -11,9 +11,12 @@ Two sources of configuration exist and are kept apart on purpose:
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import shutil
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +36,70 @@ class LabConfigError(NexusLabError, RuntimeError):
     """The lab cannot find something it needs (the temporal binary, a profile, ...)."""
 
 
+class LabStorageError(NexusLabError, OSError):
+    """A lab or learner file could not be written (disk full, read-only file or folder); one line."""
+
+
 def lab_home() -> Path:
-    """The folder for logs, database files and generated modules (``$NEXUS_LAB_HOME`` wins)."""
+    """The folder for logs, database files and generated modules (``$NEXUS_LAB_HOME`` wins).
+
+    It is private (0700): the kernel imports the cell modules generated there, so a folder another
+    user owns or can write to is refused rather than trusted.
+    """
     home = os.environ.get("NEXUS_LAB_HOME")
     path = Path(home) if home else Path.home() / ".nexus-lab"
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _ensure_private(path)
     return path
+
+
+def _ensure_private(path: Path) -> None:
+    info = path.stat()
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        raise LabConfigError(f"The lab home {path} belongs to another user (uid {info.st_uid}), who could change "
+                             "the code your kernel runs: set NEXUS_LAB_HOME to a folder of your own.")
+    if info.st_mode & 0o022:
+        raise LabConfigError(f"The lab home {path} can be written by other users (mode {info.st_mode & 0o777:o}): "
+                             f"run `chmod 700 {path}`, or set NEXUS_LAB_HOME to a private folder.")
+    if info.st_mode & 0o077:  # this user's, readable by others (an older lab made it): make it private
+        path.chmod(0o700)
+
+
+_WRITE_FAILURES = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
+                   errno.EROFS: "the file system is read-only",
+                   errno.EACCES: "permission denied (a read-only file or folder?)",
+                   errno.EPERM: "not permitted (a read-only or immutable file or folder?)"}
+
+
+def write_atomic(path: Path, text: str, *, mode: int | None = None) -> None:
+    """Write ``text`` so that readers see the old or the new content, never a mix.
+
+    ``mode`` applies to the new file (e.g. 0o600 for private files); by default an existing file
+    keeps its mode. A failure (full disk, read-only file) leaves no temporary file behind and is
+    raised as a one-line :class:`LabStorageError`.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        if mode is None:
+            mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode), "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)  # the umask may have narrowed it
+        os.replace(tmp, path)
+    except OSError as err:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        failure = LabStorageError(f"Could not write {path}: {_WRITE_FAILURES.get(err.errno or 0, err.strerror)}.")
+        failure.errno = err.errno
+        raise failure from None
+
+
+def write_private(path: Path, text: str) -> None:
+    """:func:`write_atomic` for a file only this user may read (server records, progress)."""
+    write_atomic(path, text, mode=0o600)
 
 
 def course_root() -> Path:
@@ -58,7 +119,7 @@ def course_root() -> Path:
 def logs_dir() -> Path:
     """Server and SDK logs: kept out of notebook cells, kept for whoever needs them."""
     path = lab_home() / "logs"
-    path.mkdir(exist_ok=True)
+    path.mkdir(mode=0o700, exist_ok=True)
     return path
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import enum
 import json
 import os
@@ -26,7 +27,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,11 +35,14 @@ from nexus_lab.config import (
     DEFAULT_PORT,
     EPHEMERAL_PORT_START,
     UI_PORT_OFFSET,
+    LabStorageError,
     lab_home,
     logs_dir,
     temporal_binary,
+    write_private,
 )
-from nexus_lab.connection import LabConnectionError, connect_client, connect_when_ready
+from nexus_lab._watchdog import die_with_parent, pdeathsig_usable, pid_alive
+from nexus_lab.connection import LabConnectionError, connect_client
 from nexus_lab.errors import NexusLabError
 
 LOOPBACK = "127.0.0.1"
@@ -57,8 +60,10 @@ class PortState(enum.Enum):
 
 
 def _can_bind(port: int) -> bool:
-    """Whether a listener could be opened on ``port`` now (TIME_WAIT counts as taken, as for the server)."""
+    """Whether a server could listen on ``port`` now. With ``SO_REUSEADDR``, as the Go server binds,
+    a TIME_WAIT left by a closed connection does not count: only a real listener takes the port."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((LOOPBACK, port))
         except OSError:
@@ -72,6 +77,36 @@ def _accepts_connections(port: int, timeout: float = 0.2) -> bool:
             return True
     except OSError:
         return False
+
+
+def listener_uid(port: int) -> int | None:
+    """The user owning the socket that listens on ``port`` (Linux ``/proc/net/tcp*``); ``None`` when
+    nothing listens there or the tables are not available."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                return int(fields[7])
+    return None
+
+
+def _not_ours(port: int) -> str:
+    """Why the Temporal server on ``port`` must not be reused ("" when it is this user's lab server).
+
+    A server is shared only when this user's lab home holds its record (a lab of this user started
+    it) and the listening socket belongs to this user: another user's server could read every
+    history the learner writes (the story's payloads carry card numbers)."""
+    uid = listener_uid(port)
+    if uid is not None and hasattr(os, "getuid") and uid != os.getuid():
+        return f"held by another user's Temporal server (uid {uid})"
+    record = _read_record(port)
+    if not record or not pid_alive(record.get("pid")):
+        return f"held by a Temporal server this user's labs did not start (no record in {lab_home()})"
+    return ""
 
 
 async def probe_port(port: int) -> PortState:
@@ -92,35 +127,6 @@ def find_free_port_pair(start: int) -> int:
         if _can_bind(port) and _can_bind(port + UI_PORT_OFFSET) and not _accepts_connections(port):
             return port
     raise ServerStartError(f"No free port pair found between {start} and {EPHEMERAL_PORT_START}.")
-
-
-def pid_alive(pid: int | None) -> bool:
-    """True while ``pid`` runs; a zombie counts as gone (it can no longer serve anything)."""
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        return Path(f"/proc/{pid}/status").read_text().split("State:")[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return not sys.platform.startswith("linux")
-
-
-def _die_with_parent() -> None:  # runs in the child between fork and exec
-    import ctypes
-
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    pr_set_pdeathsig = 1
-    libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
-
-
-def _pdeathsig_usable() -> bool:
-    """PR_SET_PDEATHSIG is Linux-only and tied to the spawning thread: use it from the main thread only."""
-    return sys.platform.startswith("linux") and threading.current_thread() is threading.main_thread()
 
 
 @dataclass
@@ -202,10 +208,8 @@ def _write_record(server: EmbeddedServer) -> None:
     record = {"port": server.port, "ui_port": server.ui_port, "pid": server.pid, "owner_pid": os.getpid(),
               "log_path": str(server.log_path) if server.log_path else None,
               "db_path": str(server.db_path) if server.db_path else None}
-    path = _record_path(server.port)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(record))
-    os.replace(tmp, path)
+    with contextlib.suppress(LabStorageError):  # only a note: a full disk must not fail the start
+        write_private(_record_path(server.port), json.dumps(record))
 
 
 def _read_record(port: int) -> dict:
@@ -245,12 +249,12 @@ def _server_command(port: int, ui_port: int, db_path: Path | None, log_level: st
 def _spawn(command: list[str], log_path: Path) -> subprocess.Popen:
     env = dict(os.environ)
     env.pop("RUST_BACKTRACE", None)
-    log = open(log_path, "ab")
+    log = os.fdopen(os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab")
     try:
-        if _pdeathsig_usable():
+        if pdeathsig_usable():
             return subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True, preexec_fn=_die_with_parent, env=env,
+                start_new_session=True, preexec_fn=die_with_parent, env=env,
             )
         # Elsewhere a watchdog process owns the server and kills it when this process is gone.
         watchdog = [sys.executable, "-m", "nexus_lab._watchdog", str(os.getpid()), "--", *command]
@@ -269,18 +273,26 @@ def _log_tail(path: Path | None, lines: int = 15) -> str:
 
 
 async def _wait_until_ready(proc: subprocess.Popen, port: int, log_path: Path) -> None:
+    """Wait for the frontend to answer; give up at once when our process has exited (another
+    process took the port meanwhile, or the server failed), never after a full timeout."""
     deadline = time.monotonic() + READY_TIMEOUT_S
-    while not _accepts_connections(port, timeout=0.05):
+    while True:
         if proc.poll() is not None:
             raise ServerStartError(
                 f"The Temporal dev server exited (code {proc.returncode}) before it was ready.\n"
                 f"Last lines of {log_path}:\n{_log_tail(log_path)}"
             )
         if time.monotonic() > deadline:
-            raise ServerStartError(f"The Temporal dev server did not open port {port} within {READY_TIMEOUT_S:g} s.")
-        await asyncio.sleep(0.01)
-    # The port opens before the frontend is healthy ("Frontend is not healthy yet").
-    await connect_when_ready(f"{LOOPBACK}:{port}", within=max(0.0, deadline - time.monotonic()))
+            raise ServerStartError(f"The Temporal dev server did not answer on port {port} within {READY_TIMEOUT_S:g} s.")
+        # The port opens before the frontend is healthy ("Frontend is not healthy yet").
+        if _accepts_connections(port, timeout=0.05):
+            try:
+                await connect_client(f"{LOOPBACK}:{port}", timeout=1.0)
+            except LabConnectionError:
+                pass
+            else:
+                break
+        await asyncio.sleep(0.02)
     if proc.poll() is not None:  # what answered was another server still holding the port
         raise ServerStartError(
             f"The Temporal dev server exited (code {proc.returncode}) while another process held port {port}.\n"
@@ -309,10 +321,14 @@ async def start_embedded_server(
         await _wait_for_orphaned_server(port)
         await _wait_for_starting_server(port)
         state = await probe_port(port)
-        if state is PortState.TEMPORAL and reuse:
+        foreign = _not_ours(port) if state is PortState.TEMPORAL else ""
+        if state is PortState.TEMPORAL and reuse and not foreign:
             return _reused_server(port, notes)
         if state is not PortState.FREE or not _can_bind(port + UI_PORT_OFFSET):
-            taken = state.value if state is not PortState.FREE else f"free, but UI port {port + UI_PORT_OFFSET} is taken"
+            if state is PortState.FREE:
+                taken = f"free, but UI port {port + UI_PORT_OFFSET} is taken"
+            else:
+                taken = foreign or state.value
             new_port = find_free_port_pair(port + 1)
             notes.append(f"Port {port} is {taken}: using port {new_port} instead.")
             port = new_port
@@ -350,7 +366,7 @@ def _claim_port(port: int) -> bool:
     """Only one process at a time starts a server on a port (others wait and then reuse it)."""
     _starter_of(port)  # clears a dead claimant's marker
     try:
-        fd = os.open(_starting_marker(port), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        fd = os.open(_starting_marker(port), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except FileExistsError:
         return False
     with os.fdopen(fd, "w") as marker:

@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -64,7 +65,7 @@ async def _run_in_child(exercise_id: str, check_spec: str, path: Path, address: 
     from temporalio.client import Client  # noqa: F401 - imported before the learner's module on purpose
 
     from nexus_lab.lab import Lab
-    from nexus_lab.workshop.scope import Scope
+    from nexus_lab.workshop.scope import scope_from_environment
 
     started = time.monotonic()
     result = CheckResult(exercise_id, ERROR, file=_display(path))
@@ -84,7 +85,7 @@ async def _run_in_child(exercise_id: str, check_spec: str, path: Path, address: 
         server = await start_embedded_server(find_free_port_pair(20000 + os.getpid() % 4000), reuse=False)
         address = server.address
     client = await _connect_for_check(address)
-    lab = Lab(client, scope=Scope(f"chk-{run_id}"))
+    lab = Lab(client, scope=scope_from_environment().for_check(run_id))
     check = Check(module, lab, path, run_id)
     _mark("phase", "check")
     try:
@@ -118,10 +119,10 @@ async def _remove_check_names(lab: Any) -> None:
     from nexus_lab.registry import list_namespaces
 
     for endpoint in await lab.endpoints():
-        if endpoint.name.startswith(lab.scope.prefix):
+        if lab.scope.owns(endpoint.name):
             await lab.delete_endpoint(endpoint.name)
     for name in await list_namespaces(lab.client()):
-        if name.startswith(lab.scope.prefix):
+        if lab.scope.owns(name):
             with contextlib.suppress(Exception):  # already being deleted
                 await lab.client().operator_service.delete_namespace(DeleteNamespaceRequest(namespace=name))
 
@@ -142,6 +143,24 @@ def _current_test(check: Check) -> str:
     return check.running or (f"after {check.tests[-1].name!r}" if check.tests else "setup")
 
 
+def end_group_with_parent() -> None:
+    """Kill this check's whole process group (the child and what the learner's code started) when
+    the parent is gone: SIGTERM comes from PR_SET_PDEATHSIG (see the runner); a thread that sees a
+    new parent covers the platforms and cases without it."""
+    def end_group(*_: object) -> None:
+        os.killpg(0, signal.SIGKILL)
+
+    signal.signal(signal.SIGTERM, end_group)
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        end_group()
+
+    threading.Thread(target=watch, name="nexus-lab-parent-watch", daemon=True).start()
+
+
 def child_main(argv: list[str]) -> int:
     """Entry point of the child process: writes the result as JSON to ``--out``."""
     import faulthandler
@@ -154,6 +173,7 @@ def child_main(argv: list[str]) -> int:
     parser.add_argument("--timeout", type=float, required=True)
     parser.add_argument("--out", required=True, type=Path)
     args = parser.parse_args(argv)
+    end_group_with_parent()
     faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=True)
     sys.dont_write_bytecode = True
     from nexus_lab.config import logs_dir

@@ -8,6 +8,19 @@ from typing import Any
 
 PASS, FAIL, ERROR = "pass", "fail", "error"
 
+MAX_MESSAGE_CHARS = 2000
+"""A message longer than this (a learner's exception can carry megabytes) is cut, saying how much."""
+MAX_TESTS = 50
+MAX_RESULT_BYTES = 4 * MAX_MESSAGE_CHARS * (MAX_TESTS + 2) + 8192
+"""No capped result's JSON is larger (4 bytes per escaped character at most); the runner refuses larger files."""
+
+
+def capped(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, ending with how many were left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit} more characters)"
+
 
 @dataclass
 class TestOutcome:
@@ -32,14 +45,16 @@ class CheckResult:
         return self.status == PASS
 
     def to_dict(self) -> dict[str, Any]:
-        return {"version": 2, "exercise": self.exercise, "status": self.status, "message": self.message,
-                "file": self.file, "seconds": round(self.seconds, 3), "tests": [asdict(t) for t in self.tests]}
+        """The JSON form, with every message capped and at most ``MAX_TESTS`` tests."""
+        tests = [{**asdict(t), "message": capped(t.message)} for t in self.tests[:MAX_TESTS]]
+        return {"version": 2, "exercise": self.exercise, "status": self.status, "message": capped(self.message),
+                "file": self.file, "seconds": round(self.seconds, 3), "tests": tests}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CheckResult:
-        tests = [TestOutcome(**t) for t in data.get("tests", [])]
-        return cls(data["exercise"], data["status"], data.get("message", ""), tests, data.get("file", ""),
-                   data.get("seconds", 0.0))
+        tests = [TestOutcome(t["name"], t["status"], capped(t.get("message", ""))) for t in data.get("tests", [])]
+        return cls(data["exercise"], data["status"], capped(data.get("message", "")), tests[:MAX_TESTS],
+                   data.get("file", ""), data.get("seconds", 0.0))
 
     def text(self) -> str:
         head = {PASS: "✅ passed", FAIL: "❌ not yet", ERROR: "⚠️ could not run"}[self.status]
@@ -48,9 +63,9 @@ class CheckResult:
             mark = {PASS: "✓", FAIL: "✗", ERROR: "!"}[test.status]
             lines.append(f"  {mark} {test.name}")
             if test.message and test.status != PASS:
-                lines += ["      " + line for line in test.message.splitlines()]
+                lines += ["      " + line for line in capped(test.message).splitlines()]
         if self.message and not any(t.status != PASS for t in self.tests):
-            lines += ["  " + line for line in self.message.splitlines()]
+            lines += ["  " + line for line in capped(self.message).splitlines()]
         if not self.passed:
             lines.append(f"  (edit {self.file}; `nexus-lab hint {self.exercise}` gives a hint)")
         return "\n".join(lines)
