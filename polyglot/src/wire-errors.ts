@@ -23,4 +23,5 @@ export interface FailureReport {
   cause: string;
   detail: string;
   message: string;
+  origin: string; // the innermost cause, when the error wraps another one
 }

@@ -38,13 +38,21 @@ export async function describeFailure(endpoint: string, request: FailRequest): P
   throw ApplicationFailure.nonRetryable(`errors.v1 fail(${request.kind}) succeeded`);
 }
 
-function report(err: Error, cause: Error | undefined): FailureReport {
-  const detail = cause as { type?: string; state?: string; nonRetryable?: boolean } | undefined;
-  const parts = [detail?.type, detail?.state, detail?.nonRetryable === undefined ? undefined : `nonRetryable=${detail.nonRetryable}`];
+type Detailed = Error & { type?: string | null; nonRetryable?: boolean; cause?: Error };
+
+function describe(error: Detailed | undefined): string {
+  const parts = [error?.type, error?.nonRetryable === undefined ? undefined : `nonRetryable=${error.nonRetryable}`];
+  return parts.filter((part) => part !== undefined && part !== null && part !== '').join(' ');
+}
+
+function report(err: Error, cause: Detailed | undefined): FailureReport {
+  let origin = cause;
+  while (origin?.cause instanceof Error) origin = origin.cause as Detailed;
   return {
     error: err.name,
     cause: cause?.name ?? '',
-    detail: parts.filter((part) => part !== undefined && part !== null).join(' '),
+    detail: describe(cause),
     message: cause?.message ?? err.message,
+    origin: origin === cause ? '' : `${origin?.name} ${describe(origin)}: ${origin?.message}`,
   };
 }

@@ -1,0 +1,314 @@
+"""Chapter 13: the TypeScript Payments team, run from the notebook beside the Python Fraud team.
+
+    from nexus_lab import polyglot
+    ts = await polyglot.start(lab)     # the TypeScript caller and handler workers (Node.js processes)
+    ...
+    ts.stop()                          # or let the kernel go: the workers go with it
+
+The TypeScript code lives in ``polyglot/`` (contracts, workflows, handlers, worker); ``make polyglot``
+installs its npm packages and compiles it once. The workers run like the lab's own server: background
+processes whose output goes to ``<lab home>/logs/ts-<role>.log`` and that die with this process.
+
+This module also holds the Python half of ``errors.v1`` (the operation that fails on purpose, which the
+TypeScript side implements too), so the notebook and the tests show the same error mapping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import nexusrpc
+import nexusrpc.handler
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError, NexusOperationError
+
+from nexus_lab.errors import NexusLabError
+
+if TYPE_CHECKING:
+    from nexus_lab.lab import Lab
+
+MIN_NODE = 18
+TS_NAMESPACE = "payments"                 # the TypeScript Payments team's namespace
+TS_CALLER_QUEUE = "payments-ts-tq"        # its caller workflows (tsPaymentWorkflow, describeFailure)
+TS_HANDLER_QUEUE = "payments-ts-handler-tq"  # its payments.v1 and errors.v1 handlers
+PAYMENTS_ENDPOINT = "payments-refunds"    # payments.v1, served by TypeScript
+PY_ERRORS_ENDPOINT = "wire-errors-py"     # errors.v1 served by Python (the fraud namespace)
+TS_ERRORS_ENDPOINT = "wire-errors-ts"     # errors.v1 served by TypeScript
+PY_ERRORS_QUEUE = "fraud-errors-tq"
+READY_TIMEOUT = 30.0
+FAILURE_KINDS = ("handler-error", "operation-error", "application-error")
+
+
+class PolyglotError(NexusLabError, RuntimeError):
+    """The TypeScript side cannot run here (no Node.js, packages not installed, a worker that died)."""
+
+
+def project_dir() -> Path:
+    """``polyglot/`` at the course root (beside ``notebooks/``)."""
+    from nexus_lab.config import course_root
+
+    return course_root() / "polyglot"
+
+
+def node_version() -> tuple[int, int, int] | None:
+    """Node.js's version on PATH, or None when there is none."""
+    node = shutil.which("node")
+    if node is None:
+        return None
+    try:
+        out = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    match = re.match(r"v(\d+)\.(\d+)\.(\d+)", out.strip())
+    return (int(match[1]), int(match[2]), int(match[3])) if match else None
+
+
+def require_node() -> tuple[int, int, int]:
+    version = node_version()
+    if version is None:
+        raise PolyglotError(f"Chapter 13 needs Node.js {MIN_NODE} or newer, and `node` is not on PATH: "
+                            "install Node.js, then run `make polyglot`.")
+    if version[0] < MIN_NODE:
+        raise PolyglotError(f"Chapter 13 needs Node.js {MIN_NODE} or newer; this machine has "
+                            f"{'.'.join(map(str, version))}: install a newer Node.js, then run `make polyglot`.")
+    return version
+
+
+def _newest_source(root: Path) -> float:
+    sources = [*root.joinpath("src").glob("*.ts"), root / "package-lock.json", root / "tsconfig.json"]
+    return max(p.stat().st_mtime for p in sources if p.exists())
+
+
+def ensure_built(root: Path | None = None) -> Path:
+    """Compile the TypeScript and bundle the workflows unless ``dist/`` is newer than every source.
+
+    ``make polyglot`` does this once after ``npm ci``; here it only catches edits made since.
+    """
+    root = root or project_dir()
+    require_node()
+    if not (root / "node_modules" / "@temporalio" / "worker").is_dir():
+        raise PolyglotError("The TypeScript packages of chapter 13 are not installed: run `make polyglot` "
+                            f"(or `npm ci --prefix {root}`).")
+    bundle = root / "dist" / "workflow-bundle.js"
+    if bundle.exists() and bundle.stat().st_mtime >= _newest_source(root):
+        return bundle
+    npm = shutil.which("npm")
+    if npm is None:
+        raise PolyglotError("`npm` is not on PATH, so the TypeScript of chapter 13 cannot be compiled.")
+    done = subprocess.run([npm, "run", "--silent", "build"], cwd=root, capture_output=True, text=True)
+    if done.returncode != 0:
+        first = next((line for line in (done.stdout + done.stderr).splitlines() if "error" in line.lower()),
+                     "see `npm run build` in polyglot/")
+        raise PolyglotError(f"The TypeScript of chapter 13 does not compile: {first.strip()}")
+    return bundle
+
+
+@dataclass
+class TsWorker:
+    """One Node.js worker process: ``role`` is ``caller`` (workflows) or ``handler`` (Nexus services)."""
+
+    role: str
+    namespace: str
+    task_queue: str
+    log_path: Path
+    process: subprocess.Popen = field(repr=False)
+
+    def is_running(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """SIGTERM (the SDK shuts the worker down gracefully), SIGKILL if it lingers."""
+        _live.discard(self)
+        if self.process.poll() is not None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=timeout)
+
+    def log_tail(self, lines: int = 5) -> str:
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def __hash__(self) -> int:
+        return id(self)
+
+
+@dataclass
+class TsWorkers:
+    """The TypeScript team's running workers, as :func:`start` returns them."""
+
+    workers: list[TsWorker]
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+
+    def __repr__(self) -> str:
+        lines = [f"TypeScript {w.role} worker: {w.namespace}/{w.task_queue} "
+                 f"({'running' if w.is_running() else 'stopped'}, pid {w.process.pid}, log {w.log_path.name})"
+                 for w in self.workers]
+        return "\n".join(lines)
+
+
+_live: set[TsWorker] = set()
+
+
+@atexit.register
+def _stop_all() -> None:
+    for worker in list(_live):
+        worker.stop()
+
+
+def _launch(role: str, address: str, namespace: str, task_queue: str, root: Path) -> TsWorker:
+    from nexus_lab.config import logs_dir
+    from nexus_lab.server import _spawn  # the server's own way: PR_SET_PDEATHSIG, or its watchdog
+
+    log_path = logs_dir() / f"ts-{role}.log"
+    log_path.write_text("")
+    command = [shutil.which("node") or "node", str(root / "dist" / "worker.js"), role, address, namespace, task_queue]
+    worker = TsWorker(role, namespace, task_queue, log_path, _spawn(command, log_path))
+    _live.add(worker)
+    return worker
+
+
+async def _wait_ready(worker: TsWorker, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if worker.log_path.exists() and f"ready {worker.role}" in worker.log_path.read_text(errors="replace"):
+            return
+        if not worker.is_running():
+            worker.stop()
+            last = next((line for line in reversed(worker.log_tail(20).splitlines()) if line.strip()), "no output")
+            raise PolyglotError(f"The TypeScript {worker.role} worker stopped at start-up: {last.strip()} "
+                                f"(log: {worker.log_path})")
+        await asyncio.sleep(0.05)
+    worker.stop()
+    raise PolyglotError(f"The TypeScript {worker.role} worker was not ready within {timeout:g} s "
+                        f"(log: {worker.log_path}).")
+
+
+async def start(lab: Lab, *, roles: tuple[str, ...] = ("caller", "handler"), namespace: str = TS_NAMESPACE,
+                timeout: float = READY_TIMEOUT) -> TsWorkers:
+    """Start the TypeScript workers on the lab's server; a worker of the same role is replaced.
+
+    The namespace is created if needed (workers of a workshop learner get the learner's prefix).
+    """
+    root = project_dir()
+    await asyncio.to_thread(ensure_built, root)
+    await lab.namespace(namespace)
+    queues = {"caller": TS_CALLER_QUEUE, "handler": TS_HANDLER_QUEUE}
+    for old in [w for w in _live if w.role in roles]:
+        old.stop()
+    workers = [_launch(role, lab.address, lab.namespace_name(namespace), queues[role], root) for role in roles]
+    try:
+        await asyncio.gather(*(_wait_ready(w, timeout) for w in workers))
+    except BaseException:
+        for worker in workers:
+            worker.stop()
+        raise
+    return TsWorkers(workers)
+
+
+def stop() -> None:
+    """Stop every TypeScript worker this process started."""
+    _stop_all()
+
+
+# --- errors.v1, the Python half -------------------------------------------------------------------
+@dataclass
+class FailRequest:
+    kind: str  # one of FAILURE_KINDS
+
+
+@dataclass
+class FailureReport:
+    """What a caller saw when errors.v1 failed; the TypeScript caller reports the same fields."""
+
+    error: str    # the error the call raised
+    cause: str    # its cause: what the handler's error became on the wire
+    detail: str   # the cause's handler-error type, or application type and retryability
+    message: str
+    origin: str = ""  # the innermost cause, when the cause wraps another one
+
+
+@dataclass
+class DescribeRequest:
+    endpoint: str
+    kind: str
+
+
+@nexusrpc.service(name="errors.v1")
+class ErrorsService:
+    fail: nexusrpc.Operation[FailRequest, str]
+
+
+@nexusrpc.handler.service_handler(service=ErrorsService)
+class ErrorsHandler:
+    """Fails the way ``kind`` says, as a Python handler does it."""
+
+    @nexusrpc.handler.sync_operation
+    async def fail(self, ctx: nexusrpc.handler.StartOperationContext, request: FailRequest) -> str:
+        if request.kind == "handler-error":
+            raise nexusrpc.HandlerError("Python handler: bad request", type=nexusrpc.HandlerErrorType.BAD_REQUEST)
+        if request.kind == "operation-error":
+            raise nexusrpc.OperationError("Python handler: operation failed",
+                                          state=nexusrpc.OperationErrorState.FAILED)
+        if request.kind == "application-error":
+            raise ApplicationError("Python handler: card blocked", type="CardBlocked", non_retryable=True)
+        raise nexusrpc.HandlerError(f"unknown kind {request.kind!r}", type=nexusrpc.HandlerErrorType.BAD_REQUEST)
+
+
+def _message(error: BaseException) -> str:
+    return getattr(error, "message", None) or str(error)  # ApplicationError's str() repeats its type
+
+
+def _detail(error: BaseException | None) -> str:
+    parts = []
+    if isinstance(error, nexusrpc.HandlerError):
+        parts.append(error.type.name)
+    if isinstance(error, ApplicationError):
+        parts += [error.type or "", f"non_retryable={error.non_retryable}"]
+    return " ".join(p for p in parts if p)
+
+
+def failure_report(err: NexusOperationError) -> FailureReport:
+    """The error a Python caller received, in the TypeScript caller's fields."""
+    cause = err.__cause__
+    origin = cause
+    while origin is not None and origin.__cause__ is not None:
+        origin = origin.__cause__
+    return FailureReport(
+        type(err).__name__, type(cause).__name__ if cause else "", _detail(cause),
+        _message(cause or err), "" if origin is cause else f"{type(origin).__name__} {_detail(origin)}: {_message(origin)}")
+
+
+@workflow.defn
+class DescribeFailureWorkflow:
+    """The Python caller of errors.v1: reports the error it received instead of failing."""
+
+    @workflow.run
+    async def run(self, request: DescribeRequest) -> FailureReport:
+        errors = workflow.create_nexus_client(service=ErrorsService, endpoint=request.endpoint)
+        try:
+            await errors.execute_operation(ErrorsService.fail, FailRequest(request.kind),
+                                           schedule_to_close_timeout=timedelta(seconds=10))
+        except NexusOperationError as err:
+            return failure_report(err)
+        raise ApplicationError(f"errors.v1 fail({request.kind}) succeeded", non_retryable=True)
