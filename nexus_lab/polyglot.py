@@ -294,9 +294,11 @@ def failure_report(err: NexusOperationError) -> FailureReport:
     origin = cause
     while origin is not None and origin.__cause__ is not None:
         origin = origin.__cause__
-    return FailureReport(
-        type(err).__name__, type(cause).__name__ if cause else "", _detail(cause),
-        _message(cause or err), "" if origin is cause else f"{type(origin).__name__} {_detail(origin)}: {_message(origin)}")
+    shown: BaseException = cause or err
+    inner = ("" if origin is None or origin is cause
+             else f"{type(origin).__name__} {_detail(origin)}: {_message(origin)}")
+    return FailureReport(type(err).__name__, type(cause).__name__ if cause else "", _detail(cause), _message(shown),
+                         inner)
 
 
 @workflow.defn
