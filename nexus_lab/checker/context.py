@@ -78,7 +78,7 @@ class Check:
 
     def unscoped(self, text: str) -> str:
         """Names as the learner wrote them: this run's namespace/endpoint prefix removed."""
-        return text.replace(self.lab.scope.prefix, "") if isinstance(text, str) else text
+        return self.lab.scope.unscoped(text)
 
     def unique(self, label: str) -> str:
         return f"{label}-{uuid.uuid4().hex[:6]}"
@@ -156,11 +156,12 @@ def explain_error(err: BaseException, learner_file: Path, lab: Any = None) -> tu
     from nexus_lab.workers import WorkerCrashedError, WorkerSetupError
 
     def clean(text: str) -> str:
-        return text.replace(lab.scope.prefix, "") if lab is not None and lab.scope.prefix else text
+        return lab.scope.unscoped(text) if lab is not None else text
 
     if isinstance(err, WorkflowTaskFailedError):
+        where = err.where if err.where and _in_folder(err.where.split(":")[0], learner_file) else ""
         return FAIL, clean(f"A workflow could not run: {err.failure_message}"
-                           + (f"\n  at {err.where}" if err.where else "") + _task_failure_advice(err))
+                           + (f"\n  at {where}" if where else "") + _task_failure_advice(err, learner_file))
     if isinstance(err, LabTimeoutError):
         return FAIL, clean(f"No result in time: the workflow is still waiting.\n{err}")
     if isinstance(err, WorkflowFailureError):
@@ -186,8 +187,13 @@ def _signature_problem(err: BaseException, learner_file: Path) -> str:
             "Keep the signature the exercise file started with: the check calls it that way.")
 
 
-def _task_failure_advice(err: Any) -> str:
+def _task_failure_advice(err: Any, learner_file: Path) -> str:
     lowered = err.failure_message.lower()
+    undecodable = re.search(r"(\w+)\.__init__\(\) (?:missing|got an unexpected)", err.failure_message)
+    if "decoding" in lowered or undecodable:
+        at = f"\n  at {def_location(learner_file, undecodable[1])}" if undecodable else ""
+        return (f"{at}\nA value that crossed the wire does not decode into your type: the other team's data "
+                "keeps the contract's field names and types, so yours must match them.")
     if "restricted" in lowered or "sandbox" in lowered:
         return ("\nWorkflow code must be deterministic: no clocks, randomness or I/O. Use workflow.now(), "
                 "workflow.random() or workflow.uuid4(), or move the work into an activity or operation.")
@@ -216,9 +222,9 @@ def _source_line(frame: Any) -> str:
 
 
 def def_location(learner_file: Path, function: str) -> str:
-    """``file:line: def ...`` of a function in the learner's file (its first definition)."""
+    """``file:line: def ...`` of a function or class in the learner's file (its first definition)."""
     lines = learner_file.read_text(errors="replace").splitlines()
-    line = next((n for n, text in enumerate(lines, 1) if re.search(rf"def {re.escape(function)}\(", text)), 0)
+    line = next((n for n, text in enumerate(lines, 1) if re.search(rf"(def|class) {re.escape(function)}\b", text)), 0)
     return f"{_display(learner_file)}:{line}: {lines[line - 1].strip() if line else ''}"
 
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import nexusrpc
 
 from nexus_lab.checker.checks.common import (
@@ -57,12 +59,21 @@ async def check_define_contract(c: Check) -> None:
 
 
 async def _call_both(c: Check) -> None:
-    for wire, expected in (("getQuickScore", {"score": 25}), ("checkTransaction", {"approved": True})):
-        outcome = await probe(c, wire, tx(c, 2_500))
+    """What Payments sees of both operations, at and beside their rules (score cap, floor division,
+    the review threshold) and with the transaction ID echoed back."""
+    cases = [("getQuickScore", 2_599, {"score": 25}), ("getQuickScore", 99_000, {"score": 90}),
+             ("checkTransaction", 4_999, {"approved": True}), ("checkTransaction", 5_000, {"approved": False})]
+    sent = [tx(c, amount) for _, amount, _ in cases]
+    outcomes = await asyncio.gather(*(probe(c, wire, t) for (wire, _, _), t in zip(cases, sent)))
+    for (wire, amount, expected), transaction, outcome in zip(cases, sent, outcomes):
         c.expect(outcome.ok, f"Payments calls {wire!r} on fraud.v1 and got {outcome.describe()}. The published "
                              "names must not change: callers would break.")
-        got = {k: outcome.result.get(k) for k in expected} if isinstance(outcome.result, dict) else outcome.result
-        c.expect(got == expected, f"{wire} answered {outcome.result!r}; expected fields {expected}.")
+        result = outcome.result if isinstance(outcome.result, dict) else {}
+        expected = {**expected, "transaction_id": transaction["id"]}
+        got = {k: result.get(k) for k in expected}
+        c.expect(got == expected, f"{wire} for {amount} answered {outcome.result!r}; expected the fields {expected}."
+                                  + (" The transaction ID must be echoed back." if
+                                     got["transaction_id"] != expected["transaction_id"] else ""))
 
 
 async def check_fix_mismatch(c: Check) -> None:

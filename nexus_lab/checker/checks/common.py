@@ -17,6 +17,8 @@ import nexusrpc.handler
 from temporalio import nexus, workflow
 from temporalio.exceptions import NexusOperationError
 
+from nexus_lab.story.fraud_v1 import Transaction
+
 SERVICE = "fraud.v1"
 REVIEW_THRESHOLD = 5_000
 AMOUNT_LIMIT = 1_000_000
@@ -167,11 +169,10 @@ def tx(c: Any, amount: int, country: str = "DE", label: str = "T") -> dict:
     return {"id": c.unique(label), "amount": amount, "country": country}
 
 
-def learner_transaction(c: Any, amount: int, country: str = "DE", label: str = "T") -> object:
-    """A transaction of the learner's own ``fraud_contract`` type (for checks that run their caller)."""
-    import fraud_contract  # the learner's folder is first on sys.path
-
-    return fraud_contract.Transaction(c.unique(label), amount, country)
+def learner_transaction(c: Any, amount: int, country: str = "DE", label: str = "T") -> Transaction:
+    """A transaction for the learner's caller: the story's type, which is the learner's
+    ``fraud_contract.Transaction`` on the wire (the checker never imports the learner's modules)."""
+    return Transaction(c.unique(label), amount, country)
 
 
 async def caller_saw_start(c: Any, workflow_id: str, within: float = 3.0) -> bool:
