@@ -126,7 +126,8 @@ class Lab:
     async def endpoint(self, name: str, *, namespace: str, task_queue: str, description: str = "") -> registry.EndpointInfo:
         """Route Nexus endpoint ``name`` to ``namespace``/``task_queue``: created, updated or unchanged."""
         self._check_ready()
-        return await registry.ensure_endpoint(self._client, self.scope.endpoint(name), namespace=self.namespace_name(namespace),
+        return await registry.ensure_endpoint(self._client, self.scope.own_endpoint(name),
+                                              namespace=self.namespace_name(namespace),
                                               task_queue=task_queue, description=description)
 
     async def endpoints(self) -> registry.EndpointTable:
@@ -136,7 +137,7 @@ class Lab:
 
     async def delete_endpoint(self, name: str) -> bool:
         self._check_ready()
-        return await registry.delete_endpoint(self._client, self.scope.endpoint(name))
+        return await registry.delete_endpoint(self._client, self.scope.own_endpoint(name))
 
     # --- workers ----------------------------------------------------------------------------
     async def worker(self, *, namespace: str | None = None, task_queue: str, workflows: Sequence[type] = (),

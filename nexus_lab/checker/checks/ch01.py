@@ -31,7 +31,7 @@ async def check_route_endpoint(c: Check) -> None:
     async with c.test(f"the registry has the endpoint {ENDPOINT!r}"):
         wanted = c.lab.scope.endpoint(ENDPOINT)
         found = [e for e in await c.lab.endpoints() if e.name == wanted]
-        mine = sorted(c.unscoped(e.name) for e in await c.lab.endpoints() if e.name.startswith(c.lab.scope.prefix))
+        mine = sorted(c.unscoped(e.name) for e in await c.lab.endpoints() if c.lab.scope.owns(e.name))
         c.expect(found, f"Expected an endpoint named {ENDPOINT!r}; setup_registry created "
                         f"{', '.join(map(repr, mine)) or 'none'}.")
     endpoint = found[0]
@@ -53,4 +53,4 @@ async def check_route_endpoint(c: Check) -> None:
 
 async def _namespaces(c: Check) -> set[str]:
     """The namespaces this check's scope holds, as the learner named them."""
-    return {c.unscoped(n) for n in await list_namespaces(c.lab.client()) if n.startswith(c.lab.scope.prefix)}
+    return {c.unscoped(n) for n in await list_namespaces(c.lab.client()) if c.lab.scope.owns(n)}
