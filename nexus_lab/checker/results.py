@@ -16,10 +16,12 @@ MAX_RESULT_BYTES = 4 * MAX_MESSAGE_CHARS * (MAX_TESTS + 2) + 8192
 
 
 def capped(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
-    """``text`` cut to ``limit`` characters, ending with how many were left out."""
+    """``text`` cut to at most ``limit`` characters, ending with how many were left out (so capping
+    twice, in the child and again when the parent reads its result, changes nothing)."""
     if len(text) <= limit:
         return text
-    return f"{text[:limit]}… ({len(text) - limit} more characters)"
+    keep = limit - len(f"… ({len(text)} more characters)")
+    return f"{text[:keep]}… ({len(text) - keep} more characters)"
 
 
 @dataclass

@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from nexus_lab.checker.results import CheckResult
 from nexus_lab.checker.runner import run_check_process
+
+if TYPE_CHECKING:
+    from nexus_lab.server import EmbeddedServer
 
 
 class CheckServer:
@@ -16,24 +19,26 @@ class CheckServer:
     embedded server on a free port that this process starts and stops (use as a context manager).
 
     Never the shared port for a server of its own: a second ``nexus-lab check`` would reuse it
-    and lose it mid-check when the first one ends."""
+    and lose it mid-check when the first one ends. The live server is used only when it is this
+    user's lab server (see :func:`nexus_lab.server.start_embedded_server`): another user's would
+    see the learner's check runs."""
 
     def __init__(self, port: int | None = None):
         from nexus_lab.config import DEFAULT_PORT
 
         self.port = port or int(os.environ.get("NEXUS_LAB_PORT", DEFAULT_PORT))
-        self.server = None
+        self.server: EmbeddedServer | None = None
         self.address = ""
 
     def __enter__(self) -> CheckServer:
         from nexus_lab import workshop_mode
-        from nexus_lab.server import LOOPBACK, _accepts_connections
+        from nexus_lab.server import LOOPBACK, _accepts_connections, _not_ours
 
         if workshop_mode():  # a workshop: checks run on the room's shared cluster
             from nexus_lab.config import external_connect_config
 
             self.address = external_connect_config()["target_host"]
-        elif _accepts_connections(self.port):
+        elif _accepts_connections(self.port) and not _not_ours(self.port):
             self.address = f"{LOOPBACK}:{self.port}"
         else:  # a private server: checks in other terminals must not lose it when this one ends
             from nexus_lab.server import find_free_port_pair, start_embedded_server
