@@ -31,6 +31,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nexus_lab._watchdog import die_with_parent, pdeathsig_usable, pid_alive
 from nexus_lab.config import (
     DEFAULT_PORT,
     EPHEMERAL_PORT_START,
@@ -41,7 +42,6 @@ from nexus_lab.config import (
     temporal_binary,
     write_private,
 )
-from nexus_lab._watchdog import die_with_parent, pdeathsig_usable, pid_alive
 from nexus_lab.connection import LabConnectionError, connect_client
 from nexus_lab.errors import NexusLabError
 
@@ -238,6 +238,9 @@ def _server_command(port: int, ui_port: int, db_path: Path | None, log_level: st
         # Standalone Nexus operations (started by a client, no caller workflow) are off by default
         # on this server version; the course shows them, and the SDK can start them.
         "--dynamic-config-value", "nexusoperation.enableStandalone=true",
+        # Without it an update-backed Nexus operation starts but never completes: the update's
+        # completion callback to the caller is not sent (server 1.32).
+        "--dynamic-config-value", "history.enableUpdateCallbacks=true",
     ]
     for key, value in EXTRA_DYNAMIC_CONFIG.items():
         command += ["--dynamic-config-value", f"{key}={value}"]

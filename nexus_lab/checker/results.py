@@ -92,6 +92,7 @@ def results_file(results: list[CheckResult]) -> dict[str, Any]:
     failing = [r.exercise for r in results if not r.passed]
     return {"version": 2, "status": status, "exercises": [r.exercise for r in results],
             "message": "failing: " + ", ".join(failing) if failing else "",
-            "tests": [{"name": f"{r.exercise}: {t.name}", "status": t.status, "message": t.message,
-                       "exercise": r.exercise} for r in results for t in (r.tests or [TestOutcome("check", r.status, r.message)])],
+            "tests": [{"name": f"{r.exercise}: {t.name}", "status": t.status, "message": capped(t.message),
+                       "exercise": r.exercise}
+                      for r in results for t in (r.tests or [TestOutcome("check", r.status, r.message)])],
             "results": [r.to_dict() for r in results]}
