@@ -1,21 +1,35 @@
 # Two commands on a fresh machine: `make lab` opens the course, `make test` runs every test.
-# Both create the virtual environment in .venv first (nothing else needs to be installed).
+# Both create the virtual environment in .venv first (nothing else needs to be installed), as root
+# or as a normal user.
+#
+# `make lab` opens JupyterLab on workspace/ (git-ignored): the learner's own copy of the course,
+# laid out by `nexus-lab init`, so saved notebooks and solved exercises never conflict with a
+# `git pull` of course updates (re-running it adds new course files, never overwrites yours).
+# Course authors edit the checkout itself: `make author-lab`.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+WORKSPACE ?= workspace
+# Extra JupyterLab options, e.g. `make lab LAB_ARGS="--no-browser --port 9999"`.
+LAB_ARGS ?=
 
-.PHONY: lab test demo bench verify clean-notebooks
+.PHONY: install lab author-lab test demo bench verify clean-notebooks
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test]"
+# The one install step, shared with .devcontainer/ and binder/ (tools/setup.sh).
+$(STAMP): pyproject.toml setup.py tools/setup.sh
+	PYTHON=$(PYTHON) VENV=$(VENV) ./tools/setup.sh
 	touch $(STAMP)
 
+install: $(STAMP)
+
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/00-welcome.ipynb
+	$(BIN)/nexus-lab init $(WORKSPACE)
+	$(BIN)/nexus-lab lab $(WORKSPACE) $(LAB_ARGS)
+
+author-lab: $(STAMP)
+	$(BIN)/nexus-lab lab . $(LAB_ARGS)
 
 test: $(STAMP)
 	./tools/ensure_chromium.sh

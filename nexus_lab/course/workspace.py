@@ -110,3 +110,46 @@ def init_workspace(folder: Path, source: Path | None = None) -> InitOutcome:
     except OSError as err:
         raise WorkspaceError(f"Cannot write the course into {folder}: {err.strerror or err}") from None
     return outcome
+
+
+FIRST_NOTEBOOK = "notebooks/00-welcome.ipynb"
+
+
+def lab_command(folder: Path, extra: list[str], *, python: str | None = None) -> tuple[list[str], dict[str, str]]:
+    """The JupyterLab command line and environment that open the course in ``folder``.
+
+    The interpreter's own ``bin`` folder goes first on ``PATH``, so kernels and terminals find
+    ``nexus-lab`` and ``temporal`` without activating anything; terminals start as non-login shells,
+    because a login shell's ``/etc/profile`` would reset that ``PATH``. As root (containers,
+    devcontainers, CI) JupyterLab needs ``--allow-root``.
+    """
+    import os
+    import sys
+
+    python = python or sys.executable
+    env = dict(os.environ)
+    bin_dir = str(Path(python).parent)
+    env["PATH"] = os.pathsep.join([bin_dir, *(p for p in env.get("PATH", "").split(os.pathsep) if p and p != bin_dir)])
+    shell = env.get("SHELL") or shutil.which("bash") or "/bin/sh"
+    command = [python, "-m", "jupyterlab", f"--ServerApp.root_dir={folder}",
+               f'--ServerApp.terminado_settings={{"shell_command": ["{shell}"]}}']
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")
+    first = folder / FIRST_NOTEBOOK
+    if first.is_file() and not any(not arg.startswith("-") for arg in extra):
+        command.append(str(first))
+    return command + extra, env
+
+
+def open_lab(folder: Path, extra: list[str]) -> int:
+    """Run JupyterLab on the course in ``folder`` in the foreground (Ctrl+C stops it)."""
+    import subprocess
+
+    folder = folder.resolve()
+    if not (folder / "course.toml").is_file():
+        raise WorkspaceError(f"No course in {folder}: run `nexus-lab init {folder}` first.")
+    command, env = lab_command(folder, extra)
+    try:
+        return subprocess.call(command, cwd=folder, env=env)
+    except KeyboardInterrupt:
+        return 0

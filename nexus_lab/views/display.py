@@ -12,6 +12,12 @@ import html
 from typing import Any
 
 
+STATUS_MARKS = {"passed": "[x]", "failed": "[!]", "pending": "[ ]"}
+"""An exercise's status as one mark of fixed width: plain ASCII, so it renders in any font of any
+browser or terminal (emoji marks showed as empty boxes in a stock Linux Chromium) and keeps
+``nexus-lab list`` columns aligned."""
+
+
 class TextFallback:
     """Mixin for ``ipywidgets`` widgets: full ``text()`` as ``repr`` and as the ``text/plain`` output."""
 
