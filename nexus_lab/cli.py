@@ -18,7 +18,7 @@ from nexus_lab.errors import NexusLabError
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("lay out your own copy of the course in a folder (never overwrites your files)", "nexus_lab.cli:cmd_init"),
-    "lab": ("open JupyterLab on your course folder (nexus-lab and temporal on its PATH)", "nexus_lab.lab_launcher:main"),
+    "lab": ("open JupyterLab on your course folder (nexus-lab and temporal on its PATH)", "nexus_lab.cli:cmd_lab"),
     "list": ("status of every exercise, and quiz scores", "nexus_lab.cli:cmd_list"),
     "check": ("check an exercise (the next unsolved one without an ID)", "nexus_lab.cli:cmd_check"),
     "hint": ("show the next hint for an exercise", "nexus_lab.cli:cmd_hint"),
