@@ -95,7 +95,8 @@ def _started_lab(port: int) -> Lab | None:
 
 
 async def start(port: int = DEFAULT_PORT, *, persist: bool | str | Path = False,
-                namespaces: tuple[str, ...] = (), reuse: bool = True, quiet: bool = True) -> Lab:
+                namespaces: tuple[str, ...] = (), reuse: bool = True, quiet: bool = True,
+                dynamic_config: dict[str, object] | None = None, logs: str | None = None) -> Lab:
     """Start the embedded Temporal dev server (or reuse a live one) and return a :class:`Lab`.
 
     In a workshop (``NEXUS_LAB_LEARNER`` set) it connects to the shared cluster instead, exactly
@@ -104,6 +105,11 @@ async def start(port: int = DEFAULT_PORT, *, persist: bool | str | Path = False,
     ``persist=True`` keeps namespaces, endpoints and histories in ``<lab home>/temporal.db`` across
     restarts (or pass a path). ``namespaces`` are created right away. ``quiet`` sends the SDK's
     own log lines to ``<lab home>/logs/sdk.log`` instead of the notebook.
+
+    ``dynamic_config`` adds server settings, e.g. ``{"limit.maxIDLength": 255}`` (values as JSON);
+    they apply to a server this call starts, so pass ``reuse=False`` when one may already run.
+    ``logs="INFO"`` shows workflow, activity and Nexus handler log lines in the cell (see
+    :func:`nexus_lab.connection.show_logs`).
     """
     from nexus_lab.config import lab_home, logs_dir
     from nexus_lab.connection import quiet_sdk_logs
@@ -111,6 +117,10 @@ async def start(port: int = DEFAULT_PORT, *, persist: bool | str | Path = False,
 
     if quiet:
         quiet_sdk_logs(str(logs_dir() / "sdk.log"))
+    if logs:
+        from nexus_lab.connection import show_logs
+
+        show_logs(logs)
     if workshop_mode():
         return await connect()
     existing = _started_lab(port)
@@ -119,7 +129,7 @@ async def start(port: int = DEFAULT_PORT, *, persist: bool | str | Path = False,
     db = None
     if persist:
         db = lab_home() / "temporal.db" if persist is True else Path(persist)
-    server, client = await _server_and_client(port, db, reuse)
+    server, client = await _server_and_client(port, db, reuse, dynamic_config or {})
     lab = Lab(client, server=server)
     lab.requested_port = port
     _labs.append(lab)
@@ -128,13 +138,22 @@ async def start(port: int = DEFAULT_PORT, *, persist: bool | str | Path = False,
     return lab
 
 
-async def _server_and_client(port: int, db: Path | None, reuse: bool) -> tuple[EmbeddedServer, Any]:
+async def _server_and_client(port: int, db: Path | None, reuse: bool,
+                             dynamic_config: dict[str, object]) -> tuple[EmbeddedServer, Any]:
     """Start or reuse a server and connect to it; a reused server that vanishes in between is replaced once."""
+    import json
+
+    from nexus_lab import server as servers
     from nexus_lab.connection import LabConnectionError, connect_client
-    from nexus_lab.server import start_embedded_server
 
     for attempt in (1, 2):
-        server = await start_embedded_server(port, db_path=db, reuse=reuse)
+        saved = dict(servers.EXTRA_DYNAMIC_CONFIG)
+        servers.EXTRA_DYNAMIC_CONFIG.update({key: json.dumps(value) for key, value in dynamic_config.items()})
+        try:
+            server = await servers.start_embedded_server(port, db_path=db, reuse=reuse)
+        finally:
+            servers.EXTRA_DYNAMIC_CONFIG.clear()
+            servers.EXTRA_DYNAMIC_CONFIG.update(saved)
         try:
             return server, await connect_client(server.address)
         except LabConnectionError:

@@ -8,6 +8,7 @@ cell happens to be running. The lab's runtime forwards those logs to Python ``lo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -43,7 +44,7 @@ def lab_runtime() -> Runtime:
     return _runtime
 
 
-def quiet_sdk_logs(log_file: "str | None") -> None:
+def quiet_sdk_logs(log_file: str | None) -> None:
     """Send the SDK's worker logs (tracebacks of failed workflow tasks, ...) to a file, not to cells.
 
     The lab reports those failures itself, in one readable exception; the full traceback stays in
@@ -59,6 +60,52 @@ def quiet_sdk_logs(log_file: "str | None") -> None:
     sdk.propagate = False
     SDK_LOGGER.addHandler(handler)
     SDK_LOGGER.propagate = False
+
+
+USER_LOGGERS = ("temporalio.workflow", "temporalio.activity", "temporalio.nexus")
+"""The loggers behind ``workflow.logger``, ``activity.logger`` and ``nexus.logger``: what a learner's or
+a sample's code logs. The SDK's own modules log under other names (``temporalio.worker...``)."""
+
+
+class _CellLogHandler(logging.Handler):
+    """Writes to the ``sys.stdout`` of the moment: in Jupyter that is the cell now running."""
+
+    _nexus_lab = True
+
+    def emit(self, record: logging.LogRecord) -> None:
+        import sys
+
+        with contextlib.suppress(OSError, ValueError):  # a closed stream (kernel shutting down)
+            print(self.format(record), file=sys.stdout, flush=True)
+
+
+class _UserRecords(logging.Filter):
+    """Only the user loggers themselves: SDK modules below ``temporalio.nexus`` stay in the log file."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.name in USER_LOGGERS
+
+
+def show_logs(level: str | int | None = "INFO") -> None:
+    """Show what workflows, activities and Nexus handlers log (``workflow.logger.info(...)`` ...) in
+    the cell or terminal, from ``level`` up; ``show_logs(None)`` hides them again.
+
+    The SDK's own lines stay in ``<lab home>/logs/sdk.log``. Standard ``logging`` works too: add a
+    handler to one of :data:`USER_LOGGERS` (the ``temporalio`` logger does not propagate to the root).
+    Lines logged while a workflow replays its history are not repeated (the SDK skips them).
+    """
+    for name in USER_LOGGERS:
+        logger = logging.getLogger(name)
+        for handler in [h for h in logger.handlers if isinstance(h, _CellLogHandler)]:
+            logger.removeHandler(handler)
+        if level is None:
+            logger.setLevel(logging.NOTSET)
+            continue
+        handler = _CellLogHandler()
+        handler.addFilter(_UserRecords())
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(level.upper() if isinstance(level, str) else level)
 
 
 class LabConnectionError(NexusLabError, ConnectionError):

@@ -85,9 +85,11 @@ class EndpointTable(list):
     def __str__(self) -> str:
         if not self:
             return "(the Nexus Registry has no endpoints)"
-        rows = [self.HEADERS, *self.rows()]
-        widths = [max(len(r[i]) for r in rows) for i in range(len(self.HEADERS))]
-        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+        # A cell may span lines (markdown descriptions): each row is as tall as its tallest cell.
+        rows = [[cell.splitlines() or [""] for cell in row] for row in [self.HEADERS, *self.rows()]]
+        widths = [max(len(line) for r in rows for line in r[i]) for i in range(len(self.HEADERS))]
+        lines = ["  ".join((cell[n] if n < len(cell) else "").ljust(w) for cell, w in zip(row, widths)).rstrip()
+                 for row in rows for n in range(max(len(cell) for cell in row))]
         lines.insert(1, "  ".join("-" * w for w in widths))
         return "\n".join(lines)
 
@@ -164,11 +166,24 @@ async def ensure_namespace(client: Client, name: str, retention_days: int = 1) -
             workflow_execution_retention_period=Duration(seconds=retention_days * 86400),
         ))
     except RPCError as err:
-        if err.status == RPCStatusCode.ALREADY_EXISTS:  # another kernel won the race
-            return NamespaceInfo(name, "exists")
+        if err.status == RPCStatusCode.ALREADY_EXISTS and await _namespace_exists(client, name):
+            return NamespaceInfo(name, "exists")  # another kernel won the race
+        if err.status == RPCStatusCode.ALREADY_EXISTS:  # said of a namespace it cannot show: not stored
+            raise RegistryError(f"Could not create namespace {name!r}: the server failed to store it "
+                                "(is its disk full? see the server log).") from None
         raise _explain(err, f"create namespace {name!r}") from None
     await _wait_until_usable(client, name)
     return NamespaceInfo(name, "created")
+
+
+async def _namespace_exists(client: Client, name: str) -> bool:
+    """Whether the server can describe ``name``: the only proof that it was stored (a server whose
+    database cannot be written answers ALREADY_EXISTS for a namespace it never created)."""
+    try:
+        await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace=name))
+    except RPCError:
+        return False
+    return True
 
 
 async def _wait_until_usable(client: Client, name: str) -> None:
