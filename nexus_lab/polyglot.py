@@ -7,7 +7,7 @@
 
 The TypeScript code lives in ``polyglot/`` (contracts, workflows, handlers, worker); ``make polyglot``
 installs its npm packages and compiles it once. The workers run like the lab's own server: background
-processes whose output goes to ``<lab home>/logs/ts-<role>.log`` and that die with this process.
+processes whose output goes to ``<lab home>/logs/ts-<role>-<pid>.log`` and that die with this process.
 
 This module also holds the Python half of ``errors.v1`` (the operation that fails on purpose, which the
 TypeScript side implements too), so the notebook and the tests show the same error mapping.
@@ -180,7 +180,7 @@ def _launch(role: str, address: str, namespace: str, task_queue: str, root: Path
     from nexus_lab.config import logs_dir
     from nexus_lab.server import _spawn  # the server's own way: PR_SET_PDEATHSIG, or its watchdog
 
-    log_path = logs_dir() / f"ts-{role}.log"
+    log_path = logs_dir() / f"ts-{role}-{os.getpid()}.log"  # checks run side by side: one log each
     log_path.write_text("")
     command = [shutil.which("node") or "node", str(root / "dist" / "worker.js"), role, address, namespace, task_queue]
     worker = TsWorker(role, namespace, task_queue, log_path, _spawn(command, log_path))
