@@ -349,6 +349,19 @@ def _status_of(events: list[EventView]) -> str:
 class History:
     """A decoded workflow history with text and HTML forms."""
 
+    ui_base: str | None = None  # the Web UI of the lab that fetched it (set by Lab.history)
+
+    def web_ui_url(self) -> str | None:
+        """This run's page in the Web UI, when the lab has one."""
+        from nexus_lab.views.display import workflow_ui_url
+
+        return workflow_ui_url(self.ui_base, self.namespace, self.workflow_id, self.run_id) if self.ui_base else None
+
+    def _ui_link_html(self) -> str:
+        from nexus_lab.views.display import ui_link_html
+
+        return ui_link_html(self.web_ui_url())
+
     def __init__(self, namespace: str, workflow_id: str, run_id: str, raw: list[HistoryEvent]):
         self.namespace = namespace
         self.workflow_id = workflow_id
@@ -437,6 +450,7 @@ class History:
         cell = "text-align:left;vertical-align:top;padding:2px 8px"
         return (
             f'<div class="nexus-lab-history" style="overflow-x:auto"><b>{html.escape(self.title())}</b>'
+            f"{self._ui_link_html()}"
             f'<style>.nexus-lab-history td,.nexus-lab-history th{{{cell}}}</style>'
             '<table style="border-collapse:collapse;word-break:keep-all;overflow-wrap:normal">'
             '<thead><tr><th>#</th><th>time</th><th>event</th><th>details</th></tr></thead>'

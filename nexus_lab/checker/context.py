@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import logging
 import re
 import sys
 import time
@@ -14,6 +15,8 @@ import uuid
 from pathlib import Path
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+import nexusrpc
 
 from nexus_lab.checker.results import ERROR, FAIL, PASS, TestOutcome
 
@@ -33,6 +36,38 @@ CALLER_QUEUE, HANDLER_QUEUE = "payments-tq", "fraud-tq"
 ENDPOINT = "fraud-detection"
 
 
+class _LearnerErrors(logging.Handler):
+    """What the SDK logs about the learner's code in this process, as messages for the learner:
+    a handler's unexpected exception (Nexus retries it, so the caller only waits), a workflow task
+    that fails (the workflow retries it forever), a signal dropped because its argument did not
+    decode. Deliberate ``HandlerError``/``OperationError`` are answers, not errors."""
+
+    def __init__(self, learner_file: Path, clean: Callable[[str], str]):
+        super().__init__(logging.WARNING)
+        self.learner_file = learner_file
+        self.clean = clean
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        err = record.exc_info[1] if record.exc_info else sys.exc_info()[1]
+        text = record.getMessage()
+        if err is None or isinstance(err, (asyncio.CancelledError, nexusrpc.HandlerError, nexusrpc.OperationError)):
+            return
+        if "Failed deserializing signal input" in text:
+            match = re.search(r"signal input for (\S+) on workflow (\S+) with ID (\S+)", text)
+            signal, workflow_type, workflow_id = match.groups() if match else ("a", "a workflow", "?")
+            self.messages.append(self.clean(
+                f"The {signal!r} signal reached {workflow_type} {workflow_id}, but its argument did not decode "
+                f"({type(err).__name__}: {err}), so the SDK dropped it. Send what the signal handler takes."))
+            return
+        if not ("Nexus" in text or "Failed activation" in text):
+            return
+        where = learner_location(err, self.learner_file)
+        side = "a Nexus handler" if "Nexus" in text else "a workflow (its workflow task failed and is retried)"
+        self.messages.append(self.clean(f"Your code raised in {side}: {type(err).__name__}: {err}"
+                                        + (f"\n  at {where}" if where else "")))
+
+
 class Check:
     """What a check function works with: the learner's module, a scoped lab and result recording."""
 
@@ -43,23 +78,59 @@ class Check:
         self.run_id = run_id
         self.tests: list[TestOutcome] = []
         self.running = ""  # the test in progress, named in a timeout message
+        self.errors = _LearnerErrors(learner_file, self.unscoped)
+        sdk = logging.getLogger("temporalio")
+        for old in [h for h in sdk.handlers if isinstance(h, _LearnerErrors)]:
+            sdk.removeHandler(old)
+        sdk.addHandler(self.errors)
 
     # --- tests ---------------------------------------------------------------------------------
     @contextlib.asynccontextmanager
-    async def test(self, name: str):
-        """One named expectation; a failure is recorded with its message and ends the check."""
+    async def test(self, name: str, *, shown: bool = True):
+        """One named expectation; a failure is recorded with its message and ends the check
+        (``shown=False``: a step that is listed only if it fails, such as starting the workers)."""
         _mark("test", name)
         self.running = name
+        logged = len(self.errors.messages)
         try:
             yield
         except CheckFailed as err:
-            self.tests.append(TestOutcome(name, FAIL, str(err)))
+            self.tests.append(TestOutcome(name, FAIL, self._with_learner_errors(str(err), logged)))
             raise _StopCheck from None
         except Exception as err:  # noqa: BLE001 - every error becomes a message for the learner
-            self.tests.append(TestOutcome(name, *explain_error(err, self.learner_file, self.lab)))
+            status, message = explain_error(err, self.learner_file, self.lab)
+            if status == ERROR and len(self.errors.messages) > logged:
+                status = FAIL  # the learner's code failed first; what the checker tripped on follows from it
+            self.tests.append(TestOutcome(name, status, self._with_learner_errors(message, logged)))
             raise _StopCheck from None
-        self.tests.append(TestOutcome(name, PASS))
+        if shown:
+            self.tests.append(TestOutcome(name, PASS))
         self.running = ""
+
+    def _with_learner_errors(self, message: str, since: int) -> str:
+        """The message, after what the learner's code raised meanwhile (the cause comes first)."""
+        new = [m for m in dict.fromkeys(self.errors.messages[since:]) if m not in message]
+        return "\n".join([*new[:2], message]) if new else message
+
+    async def guard(self, awaitable: Awaitable[Any], *, grace: float = 0.5) -> Any:
+        """Await ``awaitable`` unless the learner's code fails meanwhile (a handler exception Nexus
+        retries, a workflow task that fails): then stop waiting and fail with that error."""
+        since = len(self.errors.messages)
+        task = asyncio.ensure_future(awaitable)
+        try:
+            while True:
+                done, _ = await asyncio.wait({task}, timeout=0.05)
+                if task in done:
+                    return task.result()
+                if len(self.errors.messages) > since:
+                    done, _ = await asyncio.wait({task}, timeout=grace)
+                    if task in done:
+                        return task.result()
+                    self.fail("No result: the call waits while your code keeps failing (it is retried).")
+        finally:
+            if not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
 
     @staticmethod
     def fail(message: str) -> None:
@@ -110,17 +181,18 @@ class Check:
                     endpoint: bool = True, namespaces: bool = True) -> None:
         """Namespaces ``payments`` and ``fraud``, endpoint ``fraud-detection`` → ``fraud``/``fraud-tq``,
         and a worker on each side (without what the learner's own code was asked to set up)."""
-        if namespaces:
-            await self.lab.namespace(CALLER_NAMESPACE)
-            await self.lab.namespace(HANDLER_NAMESPACE)
-        if endpoint:
-            await self.lab.endpoint(ENDPOINT, namespace=HANDLER_NAMESPACE, task_queue=HANDLER_QUEUE)
-        if handlers or handler_workflows or handler_activities:
-            await self.lab.worker(namespace=HANDLER_NAMESPACE, task_queue=HANDLER_QUEUE,
-                                  nexus_services=list(handlers), workflows=list(handler_workflows),
-                                  activities=list(handler_activities))
-        if callers:
-            await self.lab.worker(namespace=CALLER_NAMESPACE, task_queue=CALLER_QUEUE, workflows=list(callers))
+        async with self.test("the workers start", shown=False):
+            if namespaces:
+                await self.lab.namespace(CALLER_NAMESPACE)
+                await self.lab.namespace(HANDLER_NAMESPACE)
+            if endpoint:
+                await self.lab.endpoint(ENDPOINT, namespace=HANDLER_NAMESPACE, task_queue=HANDLER_QUEUE)
+            if handlers or handler_workflows or handler_activities:
+                await self.lab.worker(namespace=HANDLER_NAMESPACE, task_queue=HANDLER_QUEUE,
+                                      nexus_services=list(handlers), workflows=list(handler_workflows),
+                                      activities=list(handler_activities))
+            if callers:
+                await self.lab.worker(namespace=CALLER_NAMESPACE, task_queue=CALLER_QUEUE, workflows=list(callers))
 
     async def start_caller(self, run_fn: Any, arg: Any, *, timeout: float = 5.0, id: str | None = None) -> Any:
         return await self.lab.start_workflow(run_fn, arg, namespace=CALLER_NAMESPACE, task_queue=CALLER_QUEUE,
@@ -129,7 +201,7 @@ class Check:
     async def run_caller(self, run_fn: Any, arg: Any, *, timeout: float = 5.0, id: str | None = None) -> Any:
         """Run a Payments workflow to its result (errors are explained by :meth:`test`)."""
         handle = await self.start_caller(run_fn, arg, timeout=timeout, id=id)
-        return await handle.result()
+        return await self.guard(handle.result())
 
     async def caller_history(self, workflow_id: str) -> Any:
         return await self.lab.history(workflow_id, namespace=CALLER_NAMESPACE)

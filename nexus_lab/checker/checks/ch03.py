@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from nexus_lab.checker.checks.common import (
     Call,
+    ProbeBatch,
     ProbeCaller,
     events_text,
-    probe,
+    probe_many,
     quiet,
     tx,
 )
-from nexus_lab.checker.context import HANDLER_NAMESPACE, Check
+from nexus_lab.checker.context import HANDLER_NAMESPACE, Check, def_location
 
 OPERATIONS = {"checkTransaction": ("check_transaction", "Transaction", "Verdict"),
               "getQuickScore": ("get_quick_score", "Transaction", "QuickScore")}
@@ -26,19 +27,33 @@ async def _nexus_events_of(c: Check, wid: str) -> list[str]:
 
 
 async def check_quick_score(c: Check) -> None:
-    await c.setup(handlers=[c.attr("FraudServiceHandler")()], callers=[ProbeCaller])
-    cases = [(2_500, "DE", 25), (50, "FR", 0), (99_000, "DE", 90), (300, "XX", 100)]
-    for amount, country, expected in cases:
+    await c.setup(handlers=[c.attr("FraudServiceHandler")()], callers=[ProbeCaller, ProbeBatch])
+    # The rule at and beside each of its edges: floor (not round), the cap's start, zero, a blocked
+    # country whatever the amount. All calls run at once; each gets its own named test.
+    cases = [(2_500, "DE", 25), (2_599, "DE", 25), (50, "FR", 0), (8_999, "DE", 89), (9_000, "DE", 90),
+             (99_000, "DE", 90), (300, "XX", 100), (99_000, "XX", 100)]
+    sent = [tx(c, amount, country) for amount, country, _ in cases]
+    wid = c.unique("payment")
+    outcomes: list = []
+    for n, ((amount, country, expected), transaction) in enumerate(zip(cases, sent)):
         async with c.test(f"score of {amount} € in {country} is {expected}"):
-            outcome = await probe(c, "getQuickScore", tx(c, amount, country))
+            outcomes = outcomes or await probe_many(c, [Call("getQuickScore", t) for t in sent], id=wid)
+            outcome = outcomes[n]
             c.expect(outcome.ok, f"The call failed: {outcome.describe()}.")
-            c.expect(outcome.result.get("score") == expected, f"Expected score {expected}; got {outcome.result!r}.")
+            c.expect(outcome.result is not None,
+                     "getQuickScore returned None: return a QuickScore(transaction_id, score).\n  at "
+                     + def_location(c.learner_file, "get_quick_score"))
+            result = outcome.result if isinstance(outcome.result, dict) else {}
+            c.expect(result.get("score") == expected, f"Expected score {expected}; got {outcome.result!r}. "
+                                                      "The rule: min(90, amount // 100), 100 for a blocked country.")
+            c.expect(result.get("transaction_id") == transaction["id"],
+                     f"The score carries transaction_id {result.get('transaction_id')!r}; expected "
+                     f"{transaction['id']!r}: the transaction ID must be echoed back.")
     async with c.test("the operation is synchronous (Scheduled → Completed)"):
-        wid = c.unique("payment")
-        await probe(c, "getQuickScore", tx(c, 100), id=wid)
         events = await _nexus_events_of(c, wid)
-        c.expect(events == ["NexusOperationScheduled", "NexusOperationCompleted"],
-                 f"Expected NexusOperationScheduled → NexusOperationCompleted; the history shows {events_text(events)}.")
+        c.expect(events == ["NexusOperationScheduled"] * len(sent) + ["NexusOperationCompleted"] * len(sent),
+                 "Expected NexusOperationScheduled → NexusOperationCompleted for each call; the history shows "
+                 f"{events_text(events)}.")
 
 
 async def check_submit_review(c: Check) -> None:
