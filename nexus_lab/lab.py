@@ -96,6 +96,14 @@ class Lab:
     def ui_url(self) -> str | None:
         return self.server.ui_url if self.server else None
 
+    def web_ui_url(self, workflow_id: str, *, namespace: str | None = None, run_id: str | None = None) -> str | None:
+        """The Web UI page of a workflow in its namespace (the UI root only lists ``default``);
+        ``None`` on a cluster whose UI the lab does not know."""
+        from nexus_lab.views.display import workflow_ui_url
+
+        base = self.ui_url
+        return workflow_ui_url(base, self.namespace_name(namespace), workflow_id, run_id) if base else None
+
     def client(self, namespace: str | None = None) -> Client:
         """An SDK ``Client`` for ``namespace`` sharing the lab's connection."""
         return client_for_namespace(self._client, self.namespace_name(namespace))
@@ -215,11 +223,13 @@ class Lab:
         namespace = self.namespace_name(namespace)
         raw = self.client(namespace).get_workflow_handle(workflow_id, run_id=run_id)
         try:
-            return await fetch_history(raw, namespace)
+            history = await fetch_history(raw, namespace)
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:
                 raise LookupError(f"No workflow {workflow_id!r} in namespace {namespace!r}.") from None
             raise
+        history.ui_base = self.ui_url  # every shown history links to its page in the Web UI
+        return history
 
     async def follow(self, history: History) -> list[History]:
         """The histories a history links to: a caller's handler workflows, or a handler's callers."""

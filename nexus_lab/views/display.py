@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 from typing import Any
-
+from urllib.parse import quote
 
 STATUS_MARKS = {"passed": "[x]", "failed": "[!]", "pending": "[ ]"}
 """An exercise's status as one mark of fixed width: plain ASCII, so it renders in any font of any
@@ -35,6 +35,23 @@ class TextFallback:
         if bundle is None:
             return {"text/plain": self.text()}
         return {**bundle, "text/plain": self.text()}
+
+
+def workflow_ui_url(ui_base: str, namespace: str, workflow_id: str, run_id: str | None = None) -> str:
+    """The Temporal Web UI page of one workflow (its latest run unless ``run_id``) in its namespace.
+
+    The UI's own scheme: ``/namespaces/<ns>/workflows/<id>[/<run id>/history]``; the root alone
+    shows namespace ``default`` only, where the course's runs never are.
+    """
+    url = f"{ui_base.rstrip('/')}/namespaces/{quote(namespace, safe='')}/workflows/{quote(workflow_id, safe='')}"
+    return f"{url}/{quote(run_id, safe='')}/history" if run_id else url
+
+
+def ui_link_html(url: str | None, label: str = "open in the Web UI") -> str:
+    """An HTML link to a Web UI page (empty without a UI, e.g. on a cluster the lab did not start)."""
+    if not url:
+        return ""
+    return f' <a href="{html.escape(url)}" target="_blank" rel="noopener">{html.escape(label)}</a>'
 
 
 def html_paragraphs(text: str) -> str:
