@@ -29,6 +29,7 @@ from temporalio.api.enums.v1 import (
     CallbackState,
     EventType,
     NexusOperationCancellationState,
+    NexusOperationExecutionStatus,
     PendingNexusOperationState,
     TimeoutType,
     WorkflowExecutionStatus,
@@ -590,6 +591,97 @@ def describe_from_raw(namespace: str, raw: Any) -> WorkflowDescription:
         status=WorkflowExecutionStatus.Name(info.status).removeprefix("WORKFLOW_EXECUTION_STATUS_"),
         pending_operations=ops, callbacks=callbacks, pending_activities=len(raw.pending_activities),
         task_queue=info.task_queue, never_picked_up=never_picked_up,
+    )
+
+
+@dataclass
+class OperationDescription:
+    """A standalone Nexus operation: started by a client, with no caller workflow and so no caller
+    history. What the lab knows of it comes from ``DescribeNexusOperationExecution`` (the same source
+    as ``temporal nexus operation describe``): where it went, its input and outcome, its token and
+    the link to the handler workflow it started (:meth:`links`, so ``lab.follow`` works on it)."""
+
+    namespace: str
+    operation_id: str
+    run_id: str
+    endpoint: str
+    service: str
+    operation: str
+    status: str            # RUNNING, COMPLETED, FAILED, CANCELED, TERMINATED, TIMED_OUT
+    state: str = ""        # while running: SCHEDULED, BACKING_OFF, STARTED, BLOCKED
+    attempt: int = 0
+    input: Any = None
+    result: Any = None
+    failure: list[str] = field(default_factory=list)
+    last_failure: str = ""
+    blocked_reason: str = ""
+    operation_token: str = ""
+    handler_links: list[LinkRef] = field(default_factory=list)
+    schedule_time: datetime | None = None
+    close_time: datetime | None = None
+
+    def links(self) -> list[LinkRef]:
+        """Links to the handler workflow the operation started (asynchronous operations only)."""
+        return list(self.handler_links)
+
+    def title(self) -> str:
+        return f"{self.namespace}/{self.operation_id} · standalone Nexus operation · {self.status}"
+
+    def lines(self) -> list[str]:
+        lines = [self.title(), f"  {self.endpoint} › {self.service} › {self.operation}",
+                 f"  input {preview(self.input)}"]
+        if self.status == "RUNNING":
+            lines.append(f"  {self.state}, attempt {self.attempt}"
+                         + (f"; blocked: {self.blocked_reason}" if self.blocked_reason else ""))
+        if self.last_failure:
+            lines.append(f"  last failure: {self.last_failure}")
+        if self.operation_token:
+            decoded = decode_operation_token(self.operation_token)
+            lines.append(f"  token {preview(decoded, 120) if decoded else self.operation_token}")
+        if self.status == "COMPLETED":
+            lines.append(f"  result {preview(self.result)}")
+        if self.failure:
+            lines.append("  failure " + " ← ".join(self.failure))
+        if self.schedule_time and self.close_time:
+            lines.append(f"  took {(self.close_time - self.schedule_time).total_seconds() * 1000:.0f} ms")
+        lines += [f"  → {link}" for link in self.handler_links]
+        return lines
+
+    def text(self) -> str:
+        return "\n".join(self.lines())
+
+    __str__ = text
+
+    def __repr__(self) -> str:
+        return self.text()
+
+    def _repr_html_(self) -> str:
+        title, *rest = self.lines()
+        rows = "".join(f'<li style="white-space:nowrap">{html.escape(line.strip())}</li>' for line in rest)
+        return (f'<div class="nexus-lab-operation" style="overflow-x:auto"><b>{html.escape(title)}</b>'
+                f"<ul>{rows}</ul></div>")
+
+
+def operation_from_raw(namespace: str, raw: Any) -> OperationDescription:
+    """Build an :class:`OperationDescription` from a ``DescribeNexusOperationExecutionResponse``
+    (asked with ``include_input`` and ``include_outcome``)."""
+    info = raw.info
+    links = [ref for ref in (_link_ref(link, 0) for link in info.links) if ref is not None]
+    state = ""
+    if info.state:
+        state = PendingNexusOperationState.Name(info.state).removeprefix("PENDING_NEXUS_OPERATION_STATE_")
+    return OperationDescription(
+        namespace=namespace, operation_id=info.operation_id, run_id=raw.run_id or info.run_id,
+        endpoint=info.endpoint, service=info.service, operation=info.operation,
+        status=NexusOperationExecutionStatus.Name(info.status).removeprefix("NEXUS_OPERATION_EXECUTION_STATUS_"),
+        state=state, attempt=info.attempt,
+        input=decode_payload(raw.input) if raw.HasField("input") else None,
+        result=decode_payload(raw.result) if raw.HasField("result") else None,
+        failure=failure_chain(raw.failure) if raw.HasField("failure") else [],
+        last_failure=_last_failure(info), blocked_reason=info.blocked_reason,
+        operation_token=info.operation_token, handler_links=links,
+        schedule_time=info.schedule_time.ToDatetime(tzinfo=timezone.utc) if info.HasField("schedule_time") else None,
+        close_time=info.close_time.ToDatetime(tzinfo=timezone.utc) if info.HasField("close_time") else None,
     )
 
 

@@ -20,8 +20,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from nexus_lab import registry
 from nexus_lab.connection import client_for_namespace
 from nexus_lab.errors import NexusLabError
-from nexus_lab.history import History, WorkflowDescription
-from nexus_lab.runs import DEFAULT_TIMEOUT_S, describe, fetch_history, wait_for_result
+from nexus_lab.history import History, OperationDescription, WorkflowDescription
+from nexus_lab.runs import DEFAULT_TIMEOUT_S, describe, describe_operation, fetch_history, wait_for_result
 from nexus_lab.server import EmbeddedServer
 from nexus_lab.workers import RunningWorker, WorkerPool
 from nexus_lab.workshop.scope import Scope
@@ -226,13 +226,30 @@ class Lab:
             history = await fetch_history(raw, namespace)
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:
-                raise LookupError(f"No workflow {workflow_id!r} in namespace {namespace!r}.") from None
+                operation = await self._standalone_or_lookup_error(workflow_id, namespace)
+                raise LookupError(f"{workflow_id!r} is a standalone Nexus operation, which has no event "
+                                  f"history; lab.operation({workflow_id!r}) shows it:\n{operation}") from None
             raise
         history.ui_base = self.ui_url  # every shown history links to its page in the Web UI
         return history
 
-    async def follow(self, history: History) -> list[History]:
-        """The histories a history links to: a caller's handler workflows, or a handler's callers."""
+    async def operation(self, operation_id: str, *, namespace: str | None = None) -> OperationDescription:
+        """A standalone Nexus operation (started with ``client.create_nexus_client(...)``, no caller
+        workflow): endpoint › service › operation, input, outcome, token and handler link."""
+        self._check_ready()
+        return await describe_operation(self.client(namespace), operation_id)
+
+    async def _standalone_or_lookup_error(self, some_id: str, namespace: str) -> OperationDescription:
+        """No workflow has this ID: a standalone operation may (it has no history, only a description)."""
+        try:
+            return await describe_operation(self.client(namespace), some_id)
+        except RPCError:
+            raise LookupError(f"No workflow or standalone Nexus operation {some_id!r} in namespace "
+                              f"{namespace!r}.") from None
+
+    async def follow(self, history: History | OperationDescription) -> list[History]:
+        """The histories a history links to: a caller's (or a standalone operation's) handler workflows,
+        or a handler's callers."""
         seen, found = set(), []
         for link in history.links():
             key = (link.namespace, link.workflow_id, link.run_id)
@@ -241,10 +258,16 @@ class Lab:
                 found.append(await self.history(link))
         return found
 
-    async def describe(self, workflow_id: str, *, namespace: str | None = None) -> WorkflowDescription:
+    async def describe(self, workflow_id: str, *,
+                       namespace: str | None = None) -> WorkflowDescription | OperationDescription:
         """Pending Nexus operations and callbacks of a workflow, as ``temporal workflow describe`` shows."""
         self._check_ready()
-        return await describe(self.handle(workflow_id, namespace=namespace).raw)
+        try:
+            return await describe(self.handle(workflow_id, namespace=namespace).raw)
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                return await self._standalone_or_lookup_error(workflow_id, self.namespace_name(namespace))
+            raise
 
     # --- lifecycle --------------------------------------------------------------------------
     async def stop(self) -> None:

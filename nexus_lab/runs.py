@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowFailureError, WorkflowHandle
+from temporalio.api.workflowservice.v1 import DescribeNexusOperationExecutionRequest
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.service import RPCError
 
 from nexus_lab.connection import client_for_namespace
@@ -35,10 +36,12 @@ from nexus_lab.errors import NexusLabError
 from nexus_lab.history import (
     History,
     LinkRef,
+    OperationDescription,
     WorkflowDescription,
     describe_from_raw,
     event_links,
     failure_chain,
+    operation_from_raw,
     task_failed_cause_name,
 )
 
@@ -192,14 +195,26 @@ async def describe(handle: WorkflowHandle) -> WorkflowDescription:
     return describe_from_raw(handle._client.namespace, desc.raw_description)
 
 
+async def describe_operation(client: Client, operation_id: str, run_id: str | None = None) -> OperationDescription:
+    """A standalone Nexus operation of ``client``'s namespace, with its input and outcome."""
+    raw = await client.workflow_service.describe_nexus_operation_execution(
+        DescribeNexusOperationExecutionRequest(namespace=client.namespace, operation_id=operation_id,
+                                               run_id=run_id or "", include_input=True, include_outcome=True),
+        retry=True)
+    return operation_from_raw(client.namespace, raw)
+
+
 async def _timeout_error(handle: WorkflowHandle, timeout: float) -> LabTimeoutError:
+    state = "It is still running."
     try:
         description = await asyncio.wait_for(describe(handle), timeout=2)
         waiting = description.text()
+        if description.status != "RUNNING":  # it ended between the deadline and the description
+            state = f"It has ended meanwhile ({description.status}): ask for its result again."
     except Exception as err:  # the explanation must not hide the timeout itself
-        waiting = f"(could not describe the workflow: {err})"
+        waiting, state = f"(could not describe the workflow: {err})", ""
     return LabTimeoutError(
-        f"No result from workflow {handle.id} after {timeout:g} s. It is still running.\n{waiting}\n"
+        f"No result from workflow {handle.id} after {timeout:g} s. {state}\n{waiting}\n"
         f"Look closer with await lab.describe({handle.id!r}, namespace=...) or end it with "
         f"await lab.terminate({handle.id!r}, namespace=...)."
     )
