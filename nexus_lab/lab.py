@@ -59,7 +59,11 @@ class LabHandle:
 
     async def result(self, *, timeout: float | None | type(...) = ...) -> Any:
         self._lab._check_ready()
-        return await wait_for_result(self.raw, timeout=self._timeout if timeout is ... else timeout)
+        try:
+            return await wait_for_result(self.raw, timeout=self._timeout if timeout is ... else timeout)
+        except RPCError:
+            self._lab._raise_if_server_lost()  # the server died under the wait: one line, not the SDK's
+            raise
 
     async def history(self) -> History:
         return await self._lab.history(self.id, namespace=self.namespace)
@@ -86,6 +90,7 @@ class Lab:
         self.workers = WorkerPool()
         self.requested_port: int | None = None  # the port start() was asked for (the server may use another)
         self._stopped = False
+        self._server_watch: asyncio.Task | None = None
 
     # --- connection -------------------------------------------------------------------------
     @property
@@ -116,14 +121,23 @@ class Lab:
         """Called first by every lab call: say plainly what broke since the last cell."""
         if self._stopped:
             raise LabStoppedError("This lab was stopped: run `lab = await nexus_lab.start()` again.")
+        self._raise_if_server_lost()
+        self.workers.raise_crashes()
+
+    def _raise_if_server_lost(self) -> None:
         if self.server is not None and not self.server.is_running():
             whose = ("it was started by another notebook, whose kernel has ended" if not self.server.owned
                      else f"see {self.server.log_path}")
             raise LabStoppedError(
                 f"The Temporal server at {self.server.address} has stopped ({whose}). "
                 "Run `lab = await nexus_lab.start()` again, then the cells that create namespaces, "
-                "endpoints and workers.")
-        self.workers.raise_crashes()
+                "endpoints and workers.") from None
+
+    async def _stop_workers_with_server(self) -> None:
+        """Workers of a lab whose server is gone would retry their polls forever: stop them."""
+        while self.server is not None and self.server.is_running() and not self._stopped:
+            await asyncio.sleep(1.0)
+        await self.workers.stop_all()
 
     # --- registry ---------------------------------------------------------------------------
     async def namespace(self, name: str, *, retention_days: int = 1) -> registry.NamespaceInfo:
@@ -153,6 +167,8 @@ class Lab:
                      **options: Any) -> RunningWorker:
         """Run a worker in the background; one already on this namespace + task queue is replaced."""
         self._check_ready()
+        if self.server is not None and (self._server_watch is None or self._server_watch.done()):
+            self._server_watch = asyncio.get_running_loop().create_task(self._stop_workers_with_server())
         options.setdefault("interceptors", self.scope.interceptors())
         return await self.workers.start(self.client(namespace), task_queue=task_queue, workflows=workflows,
                                         activities=activities, nexus_services=nexus_services, **options)

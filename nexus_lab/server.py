@@ -286,7 +286,8 @@ async def _wait_until_ready(proc: subprocess.Popen, port: int, log_path: Path) -
                 f"Last lines of {log_path}:\n{_log_tail(log_path)}"
             )
         if time.monotonic() > deadline:
-            raise ServerStartError(f"The Temporal dev server did not answer on port {port} within {READY_TIMEOUT_S:g} s.")
+            raise ServerStartError(
+                f"The Temporal dev server did not answer on port {port} within {READY_TIMEOUT_S:g} s.")
         # The port opens before the frontend is healthy ("Frontend is not healthy yet").
         if _accepts_connections(port, timeout=0.05):
             try:
@@ -330,6 +331,8 @@ async def start_embedded_server(
         if state is not PortState.FREE or not _can_bind(port + UI_PORT_OFFSET):
             if state is PortState.FREE:
                 taken = f"free, but UI port {port + UI_PORT_OFFSET} is taken"
+            elif state is PortState.BUSY and listener_uid(port) is None and sys.platform.startswith("linux"):
+                taken = "still held by closed connections (TIME_WAIT) of a program that did not allow reuse"
             else:
                 taken = foreign or state.value
             new_port = find_free_port_pair(port + 1)

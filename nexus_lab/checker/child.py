@@ -181,11 +181,17 @@ def child_main(argv: list[str]) -> int:
 
     quiet_sdk_logs(str(logs_dir() / "checks-sdk.log"))
     result = asyncio.run(_run_in_child(args.exercise, args.check, args.file.resolve(), args.address, args.timeout))
-    from nexus_lab.course.progress import atomic_write_text
+    from nexus_lab.config import LabStorageError, write_private
 
-    atomic_write_text(args.out, json.dumps(result.to_dict()))
+    code = 0
+    try:
+        write_private(args.out, json.dumps(result.to_dict()))
+    except LabStorageError as err:  # a full disk: the parent shows this line instead of a result
+        print(err, file=sys.stderr)
+        code = 3
     sys.stdout.flush()
-    os._exit(0)  # skip interpreter teardown: leftover SDK threads must not delay the answer
+    sys.stderr.flush()
+    os._exit(code)  # skip interpreter teardown: leftover SDK threads must not delay the answer
 
 
 if __name__ == "__main__":

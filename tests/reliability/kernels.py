@@ -63,7 +63,7 @@ class Kernel:
             if msg["parent_header"].get("msg_id") != msg_id:
                 continue
             if msg["msg_type"] == "error":
-                outputs.append(msg["content"]["ename"])
+                outputs.append(f"{msg['content']['ename']}: {msg['content']['evalue']}")
             elif msg["msg_type"] == "stream":
                 outputs.append(msg["content"]["text"])
             elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
