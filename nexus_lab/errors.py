@@ -11,3 +11,7 @@ from __future__ import annotations
 
 class NexusLabError(Exception):
     """Base class of every error the lab raises on purpose; its message is the whole explanation."""
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows instead of a traceback (the message already says where and what to do)."""
+        return [f"\x1b[31m{type(self).__name__}\x1b[0m: {self}"]

@@ -8,6 +8,7 @@ every wait is bounded.
 from __future__ import annotations
 
 import asyncio
+import functools
 import html
 import uuid
 from datetime import timedelta
@@ -15,6 +16,7 @@ from typing import Any, Callable, Sequence
 
 from temporalio import workflow
 from temporalio.client import Client, WorkflowHandle
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from nexus_lab import registry
@@ -33,6 +35,19 @@ class LabStoppedError(NexusLabError, RuntimeError):
 
 class StaleWorkflowWarning(UserWarning):
     """A workflow class was redefined in a cell after its worker started."""
+
+
+class LabInterruptedError(NexusLabError, KeyboardInterrupt):
+    """The learner interrupted a wait (Stop, or Run All halted); the message says where the workflow is.
+
+    A ``KeyboardInterrupt`` still, so the cell and Run All stop as they would for any interrupt."""
+
+
+def _interrupted(namespace: str, workflow_id: str) -> LabInterruptedError:
+    return LabInterruptedError(
+        f"Interrupted while waiting for workflow {workflow_id!r} ({namespace}): it is still running on the server. "
+        f"Run the cell again to replace it, or stop it with `await lab.terminate({workflow_id!r}, "
+        f"namespace={namespace!r})`.")
 
 
 def _workflow_name_of(run_fn: Any) -> tuple[str, type | None]:
@@ -58,6 +73,13 @@ class LabHandle:
         return self.raw.id
 
     async def result(self, *, timeout: float | None | type(...) = ...) -> Any:
+        """The workflow's result; an interrupted wait says in one line that the workflow goes on."""
+        try:
+            return await self._result(timeout)
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            raise _interrupted(self.namespace, self.id) from None
+
+    async def _result(self, timeout: float | None | type(...)) -> Any:
         self._lab._check_ready()
         try:
             return await wait_for_result(self.raw, timeout=self._timeout if timeout is ... else timeout)
@@ -202,8 +224,19 @@ class Lab:
         workflow_id = id or f"{name.lower()}-{uuid.uuid4().hex[:8]}"
         if isinstance(timeout, timedelta):
             timeout = timeout.total_seconds()
-        handle = await self.client(namespace).start_workflow(
-            run_fn, args=call_args, id=workflow_id, task_queue=task_queue, **options)
+        start = functools.partial(self.client(namespace).start_workflow, run_fn, args=call_args, id=workflow_id,
+                                  task_queue=task_queue, **options)
+        try:
+            handle = await start()
+        except WorkflowAlreadyStartedError:
+            if id is None or "id_conflict_policy" in options:
+                raise
+            # A cell run again (or after an interrupt) whose fixed ID still runs from last time: replace
+            # that run, as re-running the cell means, and say so in one line.
+            await self.terminate(workflow_id, namespace=namespace, reason="replaced by a re-run of its cell")
+            handle = await start()
+            print(f"Workflow {workflow_id!r} was still running from an earlier run: terminated it and started "
+                  "a new run.")
         return LabHandle(self, handle, namespace, timeout)
 
     async def execute(self, run_fn: Any, arg: Any = None, *, args: Sequence[Any] = (),

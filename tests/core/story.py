@@ -17,6 +17,7 @@ import nexusrpc
 import nexusrpc.handler
 from temporalio import nexus, workflow
 from temporalio.client import WorkflowUpdateStage
+from temporalio.exceptions import ApplicationError
 
 from nexus_lab.story.fraud_team import FraudCheckWorkflow, FraudServiceHandler
 from nexus_lab.story.fraud_v1 import FraudService, QuickScore, Transaction, Verdict
@@ -47,6 +48,8 @@ class FaultService:
     review: nexusrpc.Operation[Review, str] = nexusrpc.Operation(name="review")
     escalate: nexusrpc.Operation[Transaction, str] = nexusrpc.Operation(name="escalate")
     broken: nexusrpc.Operation[Transaction, Verdict] = nexusrpc.Operation(name="brokenCheck")
+    decline: nexusrpc.Operation[Transaction, Verdict] = nexusrpc.Operation(name="declineCheck")
+    deny: nexusrpc.Operation[Transaction, int] = nexusrpc.Operation(name="deny")
 
 
 @workflow.defn
@@ -64,6 +67,15 @@ class BrokenFraudCheckWorkflow:
     @workflow.run
     async def run(self, payment: Transaction) -> Verdict:
         raise ValueError(f"no risk model for {payment.country}")
+
+
+@workflow.defn
+class DecliningCheckWorkflow:
+    """A handler workflow that fails: the caller's operation ends NexusOperationFailed."""
+
+    @workflow.run
+    async def run(self, payment: Transaction) -> Verdict:
+        raise ApplicationError(f"card reported stolen in {payment.country}", type="CardStolen", non_retryable=True)
 
 
 @workflow.defn
@@ -103,6 +115,15 @@ class FaultServiceHandler:
                      payment: Transaction) -> nexus.WorkflowHandle[Verdict]:
         return await ctx.start_workflow(BrokenFraudCheckWorkflow.run, payment, id=f"broken-check-{payment.id}")
 
+    @nexus.workflow_run_operation
+    async def decline(self, ctx: nexus.WorkflowRunOperationContext,
+                      payment: Transaction) -> nexus.WorkflowHandle[Verdict]:
+        return await ctx.start_workflow(DecliningCheckWorkflow.run, payment, id=f"declining-check-{payment.id}")
+
+    @nexusrpc.handler.sync_operation
+    async def deny(self, ctx: nexusrpc.handler.StartOperationContext, payment: Transaction) -> int:
+        raise nexusrpc.OperationError(f"{payment.country} is not served", state=nexusrpc.OperationErrorState.FAILED)
+
     @nexusrpc.handler.sync_operation
     async def review(self, ctx: nexusrpc.handler.StartOperationContext, review: Review) -> str:
         """Signal-backed: an analyst's decision reaches the waiting FraudCheckWorkflow."""
@@ -123,6 +144,7 @@ _OPERATIONS = {
     "reject": (FaultService, FaultService.reject), "outage": (FaultService, FaultService.outage),
     "slow": (FaultService, FaultService.slow), "escalate": (FaultService, FaultService.escalate),
     "broken": (FaultService, FaultService.broken),
+    "decline": (FaultService, FaultService.decline), "deny": (FaultService, FaultService.deny),
 }
 
 
