@@ -3,7 +3,7 @@
 The same transaction can reach the Fraud team from several places at once (the checkout, the
 refund service, a retry after a crash). With the business ID ``fraud-check-<transaction id>``, the
 second start of the same workflow is refused ("workflow already started"), so the second caller's
-operation never starts.
+operation fails at once (the refusal is not retried).
 
 Goal: let every caller *attach* to the running check instead: pass the ID conflict policy that
 uses the existing workflow. Each caller then gets ``NexusOperationStarted`` with the same token,

@@ -3,7 +3,7 @@
 A fraud check for a large amount waits for an analyst. Meanwhile Payments wants the quick score
 to show the customer something. ``execute_operation`` waits for the result; ``start_operation``
 returns a handle as soon as the operation has *started* (for a workflow-run operation: once the
-handler workflow runs), and ``await handle`` gives the result later.
+server has recorded ``NexusOperationStarted``), and ``await handle`` gives the result later.
 
 Goal: start ``checkTransaction``; while it runs, execute ``getQuickScore``; then await the
 verdict. Return a ``PaymentDecision`` with the score, the verdict and the check's operation token
