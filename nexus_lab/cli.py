@@ -61,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"nexus-lab: unknown command {name!r}.\n\n{_usage()}", file=sys.stderr)
         return 2
     module_name, _, function = COMMANDS[name][1].partition(":")
+    import warnings  # a warning (e.g. progress not saved on a full disk) is one line, as errors are
+
+    warnings.formatwarning = lambda message, *_args, **_kwargs: f"nexus-lab {name}: {message}\n"
     try:
         code = getattr(importlib.import_module(module_name), function)(rest)
     except NexusLabError as err:  # the message says what to do; a traceback would only hide it

@@ -76,3 +76,18 @@ async def test_handler_that_never_answers_ends_with_an_explanation(caller, uniqu
     assert "Pending Nexus operations" in message and "getQuickScore" in message
     await caller.terminate(wid, namespace="payments")
     await caller.stop_worker(namespace="fraud", task_queue="fraud-tq")
+
+
+async def test_a_timeout_message_follows_the_workflows_state(lab, unique):
+    """A workflow that ended between the deadline and the explanation is never called "still running"."""
+    from nexus_lab.runs import _timeout_error
+
+    await lab.namespace("payments")
+    handle = await lab.start_workflow("NobodyRunsThis", namespace="payments", task_queue=f"none-{unique}",
+                                      id=f"ended-{unique}")
+    message = str(await _timeout_error(handle.raw, 2))
+    assert "It is still running." in message and "RUNNING" in message
+    await lab.terminate(f"ended-{unique}", namespace="payments")
+    message = str(await _timeout_error(handle.raw, 2))
+    assert "still running" not in message
+    assert "It has ended meanwhile (TERMINATED)" in message
