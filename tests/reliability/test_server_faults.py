@@ -18,7 +18,6 @@ from nexus_lab.config import UI_PORT_OFFSET, temporal_binary
 from nexus_lab.registry import RegistryError
 from nexus_lab.server import find_free_port_pair, start_embedded_server
 
-from ..processes import wait_dead
 from .kernels import Kernel
 
 
