@@ -33,7 +33,7 @@ class ExerciseCardWidget(TextFallback, w.VBox):
         self.feedback.value = "<i>Checking…</i>"
         try:
             result = check(self.card.exercise.id)
-        except Exception as err:  # noqa: BLE001 - a server that cannot start, say: shown, not raised into a callback
+        except Exception as err:  # a server that cannot start, say: shown, not raised into a callback
             self.feedback.value = f'<span style="color:#d93025">{html.escape(f"{type(err).__name__}: {err}")}</span>'
             return
         finally:
@@ -62,3 +62,6 @@ class ExerciseCardsWidget(TextFallback, w.VBox):
 
     def text(self) -> str:
         return "\n\n".join(card.text() for card in self.cards) if self.cards else self._empty_text
+
+    def fallback_html(self) -> str:
+        return "".join(card.card.html() for card in self.cards) or f"<p>{html.escape(self._empty_text)}</p>"

@@ -18,6 +18,21 @@ browser or terminal (emoji marks showed as empty boxes in a stock Linux Chromium
 ``nexus-lab list`` columns aligned."""
 
 
+LIVE_WIDGET_CLASS = "nexus-lab-widget"
+FALLBACK_CLASS = "nexus-lab-fallback"
+REVIVE_NOTE = ("These controls need this notebook's kernel, which has ended or restarted: "
+               "run this cell again to bring them back.")
+
+
+def fallback_block(inner_html: str) -> str:
+    """The stand-in output that follows a widget: CSS hides it while the output before it holds a live
+    widget (``:has``), so it only appears where the widget cannot be drawn any more."""
+    hide = (f".jp-OutputArea-child:has(.{LIVE_WIDGET_CLASS}) + .jp-OutputArea-child .{FALLBACK_CLASS}"
+            "{display:none}")
+    return (f"<style>{hide}</style><div class=\"{FALLBACK_CLASS}\" style=\"opacity:.85\">"
+            f"<p><i>{html.escape(REVIVE_NOTE)}</i></p>{inner_html}</div>")
+
+
 class TextFallback:
     """Mixin for ``ipywidgets`` widgets: full ``text()`` as ``repr`` and as the ``text/plain`` output."""
 
@@ -26,6 +41,21 @@ class TextFallback:
 
     def __repr__(self) -> str:
         return self.text()
+
+    def fallback_html(self) -> str:
+        """What the page shows when the widget's kernel is gone (override for a richer form)."""
+        return f"<pre>{html.escape(self.text())}</pre>"
+
+    def _ipython_display_(self) -> None:
+        """The widget, then its stand-in: hidden while the widget lives, shown in its place after a
+        kernel end or restart, where JupyterLab would only say "Error displaying widget: model not found"."""
+        from IPython.display import display
+
+        self.add_class(LIVE_WIDGET_CLASS)  # type: ignore[attr-defined]
+        bundle = self._repr_mimebundle_()
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        display(data, metadata=metadata, raw=True)
+        display({"text/html": fallback_block(self.fallback_html())}, raw=True)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         bundle = super()._repr_mimebundle_(**kwargs)  # type: ignore[misc]

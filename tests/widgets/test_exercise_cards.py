@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -78,4 +80,53 @@ def test_text_fallback_is_the_cards_text(progress_file):
     text = (data[0] if isinstance(data, tuple) else data)["text/plain"]
     assert text == cards.text() and "ch09-capstone · Capstone" in text
     passed = replace(cards[0], status="passed")
-    assert "passed ✓" in passed.text() and "#188038" in passed.html()
+    assert "— passed" in passed.text() and "#188038" in passed.html()
+
+
+def test_the_exercise_path_opens_in_jupyterlabs_editor(progress_file, monkeypatch, tmp_path):
+    """The link carries JupyterLab's command (open in the editor) with the path from the server's root,
+    and a relative href from the notebook's folder (what JupyterLab resolves in plain HTML outputs)."""
+    card = chapter_cards("ch03", notebook_dir=ROOT / "notebooks")[0]
+    monkeypatch.setenv("NEXUS_LAB_JUPYTER_ROOT", str(ROOT))
+    page = card.html()
+    args = json.loads(html.unescape(re.search(r'data-commandlinker-args="([^"]+)"', page)[1]))
+    assert 'data-commandlinker-command="docmanager:open"' in page
+    assert args == {"path": card.exercise.file, "factory": "Editor"}
+    assert f'href="../{card.exercise.file}"' in page and "target=" not in page
+    monkeypatch.setenv("NEXUS_LAB_JUPYTER_ROOT", str(ROOT.parent))  # JupyterLab opened one folder higher
+    args = json.loads(html.unescape(re.search(r'data-commandlinker-args="([^"]+)"', card.html())[1]))
+    assert args["path"] == f"{ROOT.name}/{card.exercise.file}"
+
+
+def test_a_widget_brings_its_stand_in_for_a_lost_kernel(progress_file, monkeypatch):
+    """Displayed, a widget is followed by a stand-in that CSS hides while the widget lives; it says how
+    to bring the controls back (JupyterLab alone would show "Error displaying widget: model not found")."""
+    from nexus_lab.views import display as display_module
+
+    shown: list[tuple[dict, bool]] = []
+    monkeypatch.setattr("IPython.display.display", lambda data, **kw: shown.append((data, kw.get("raw", False))))
+    widget = ExerciseCardsWidget(chapter_cards("ch03", notebook_dir=ROOT / "notebooks"))
+    widget._ipython_display_()
+    assert len(shown) == 2 and all(raw for _, raw in shown)
+    live, stand_in = shown[0][0], shown[1][0]["text/html"]
+    assert "application/vnd.jupyter.widget-view+json" in live and live["text/plain"] == widget.text()
+    assert display_module.LIVE_WIDGET_CLASS in widget._dom_classes
+    assert f":has(.{display_module.LIVE_WIDGET_CLASS}) + .jp-OutputArea-child .{display_module.FALLBACK_CLASS}" \
+        in stand_in
+    assert "run this cell again" in stand_in and "ch03-quick-score" in stand_in
+
+
+def test_status_marks_are_plain_ascii_of_one_width():
+    from nexus_lab.views.display import STATUS_MARKS
+
+    assert all(mark.isascii() for mark in STATUS_MARKS.values())
+    assert len({len(mark) for mark in STATUS_MARKS.values()}) == 1
+
+
+def test_web_ui_link_of_a_workflow_in_its_namespace():
+    from nexus_lab.views.display import workflow_ui_url
+
+    base = "http://127.0.0.1:8233"
+    assert workflow_ui_url(base, "payments", "ch00-payment-1") == f"{base}/namespaces/payments/workflows/ch00-payment-1"
+    assert workflow_ui_url(base + "/", "alice-fraud", "a b/c", "run-1") == \
+        f"{base}/namespaces/alice-fraud/workflows/a%20b%2Fc/run-1/history"
