@@ -15,6 +15,7 @@ import nexusrpc.handler
 
 from nexus_lab.checker.checks.common import RefFraudService, Score, Tx, Verdict, reference_score
 from nexus_lab.checker.context import HANDLER_NAMESPACE, Check, learner_location
+from nexus_lab.registry import delete_endpoint, list_endpoints
 
 if TYPE_CHECKING:
     from temporalio.testing import WorkflowEnvironment
@@ -85,7 +86,7 @@ async def check_catch_bug(c: Check) -> None:
     await c.lab.namespace(HANDLER_NAMESPACE)
     namespace = c.lab.namespace_name(HANDLER_NAMESPACE)
     env = WorkflowEnvironment.from_client(c.lab.client(HANDLER_NAMESPACE))
-    before = {e.name for e in await c.lab.endpoints()}
+    before = {e.name for e in await list_endpoints(c.lab.client())}
     try:
         async with c.test("your test passes against a correct handler"):
             err = await _run(c, test, env, CORRECT)
@@ -97,11 +98,12 @@ async def check_catch_bug(c: Check) -> None:
                 c.expect(err is not None, f"Your test passes against a handler that {bug}: that bug would ship. "
                                           "Add the case (or the assertion) that tells them apart.")
         async with c.test("your test deletes the endpoints it created"):
-            left = [e.name for e in await c.lab.endpoints() if e.name not in before and e.namespace == namespace]
+            left = [e.name for e in await list_endpoints(c.lab.client())
+                    if e.name not in before and e.namespace == namespace]
             c.expect(not left, f"After your test the endpoint(s) {', '.join(left)} are still registered: every run "
                                "leaves one more. Delete it in a `finally:` with env.delete_nexus_endpoint(...).")
     finally:
-        for endpoint in await c.lab.endpoints():
+        for endpoint in await list_endpoints(c.lab.client()):  # raw names: the learner's are not scoped
             if endpoint.name not in before and endpoint.namespace == namespace:
                 with contextlib.suppress(Exception):
-                    await c.lab.delete_endpoint(endpoint.name)
+                    await delete_endpoint(c.lab.client(), endpoint.name)
