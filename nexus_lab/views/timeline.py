@@ -20,9 +20,10 @@ from __future__ import annotations
 import html
 import math
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 from nexus_lab.history import (
     TASK_EVENTS,
@@ -175,7 +176,8 @@ class Timeline:
         lines = [f"Timeline of {_histories(len(self.lanes))} on one clock: 0 ms = {clock(self.origin)}, "
                  f"span {self.span_ms:.1f} ms. ★ Nexus event, ! failure, ↻ retry, ⊘ cancel."]
         for lane in self.lanes:
-            lines.append(f"  {lane.key} {lane.role:<16} {lane.where} · {lane.history.workflow_type} · {lane.history.status}")
+            lines.append(f"  {lane.key} {lane.role:<16} {lane.where} · {lane.history.workflow_type} · "
+                         f"{lane.history.status}")
         for m in self.shown(tasks=tasks):
             mark = {"nexus": "★", "failure": "!", "retry": "↻", "cancel": "⊘"}.get(m.category, " ")
             attempt = f" (attempt {m.attempt})" if m.attempt > 1 else ""
@@ -201,8 +203,17 @@ class Timeline:
 
         return render(self, tasks=tasks, highlight=highlight)
 
+    def ui_links(self) -> list[tuple[str, str]]:
+        """``(lane key and place, Web UI page)`` for each history the lab's Web UI can show."""
+        return [(f"{lane.key} {lane.where}", url) for lane in self.lanes if (url := lane.history.web_ui_url())]
+
+    def ui_links_html(self) -> str:
+        links = [f'<a href="{html.escape(url)}" target="_blank" rel="noopener">{html.escape(label)}</a>'
+                 for label, url in self.ui_links()]
+        return f"<div>Open in the Web UI: {' · '.join(links)}</div>" if links else ""
+
     def _repr_html_(self) -> str:
-        return self.svg() + f"<pre>{html.escape(self.text())}</pre>"
+        return self.svg() + self.ui_links_html() + f"<pre>{html.escape(self.text())}</pre>"
 
     def widget(self) -> Any:
         from nexus_lab.views.timeline_widget import TimelineWidget
@@ -236,7 +247,7 @@ def build_timeline(histories: Sequence[History],
     ordered = sorted(histories, key=_lane_order)
     keys = iter(string.ascii_uppercase)
     lanes = [Lane(next(keys), role_of(h), h, descriptions.get((h.namespace, h.workflow_id))) for h in ordered]
-    origin = min((h.events[0].time for h in ordered if h.events), default=datetime.now(timezone.utc))
+    origin = min((h.events[0].time for h in ordered if h.events), default=datetime.now(UTC))
     marks = []
     for lane in lanes:
         attempts = _attempts(lane.history)
@@ -295,7 +306,7 @@ async def timeline(lab: Any, workflow_id: str, namespace: str | None = None, *,
     """The timeline of a workflow and the histories it is linked with through Nexus (any workflow ID:
     caller or handler). Running workflows are described too, so pending retries show."""
     histories = await collect_histories(lab, workflow_id, namespace, limit)
-    fetched_at = datetime.now(timezone.utc)
+    fetched_at = datetime.now(UTC)
     descriptions = {}
     for history in histories:
         if history.status == "RUNNING":
@@ -312,3 +323,44 @@ async def refresh(old: Timeline) -> Timeline:
         raise ValueError("This timeline was built from histories, not fetched from a lab: nothing to refresh.")
     lab, workflow_id, namespace, limit = old.source
     return await timeline(lab, workflow_id, namespace, limit=limit)
+
+
+@dataclass
+class Timelines:
+    """Several timelines on one page, each under its title: runs that differ in one choice (say, the four
+    cancellation types) read best side by side, on the same kind of axis."""
+
+    titles: list[str]
+    timelines: list[Timeline]
+
+    def pairs(self) -> list[tuple[str, Timeline]]:
+        return list(zip(self.titles, self.timelines, strict=True))
+
+    def text(self, *, tasks: bool = False) -> str:
+        return "\n\n".join(f"== {title} ==\n{tl.text(tasks=tasks)}" for title, tl in self.pairs())
+
+    def __repr__(self) -> str:
+        return self.text()
+
+    def _repr_html_(self) -> str:
+        return "".join(f"<h4>{html.escape(title)}</h4>{tl._repr_html_()}" for title, tl in self.pairs())
+
+    def widget(self) -> Any:
+        from nexus_lab.views.timeline_widget import TimelinesWidget
+
+        return TimelinesWidget(self)
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget())
+
+
+async def timelines(lab: Any, workflow_ids: Sequence[str], namespace: str | None = None, *,
+                    titles: Sequence[str] = (), limit: int = MAX_HISTORIES) -> Timelines:
+    """One timeline per workflow (each with its linked histories), shown one under the other;
+    ``titles`` default to the workflow IDs."""
+    if titles and len(titles) != len(workflow_ids):
+        raise ValueError(f"{len(titles)} titles for {len(workflow_ids)} workflows")
+    built = [await timeline(lab, workflow_id, namespace, limit=limit) for workflow_id in workflow_ids]
+    return Timelines(list(titles or workflow_ids), built)

@@ -15,7 +15,7 @@ import ipywidgets as w
 from nexus_lab.history import preview
 from nexus_lab.views.display import TextFallback
 from nexus_lab.views.lifecycle import clock
-from nexus_lab.views.timeline import Mark, Timeline, _histories, refresh
+from nexus_lab.views.timeline import Mark, Timeline, Timelines, _histories, refresh
 
 
 def _option(mark: Mark) -> tuple[str, str]:
@@ -88,7 +88,7 @@ class TimelineWidget(TextFallback, w.VBox):
     def _render(self) -> None:
         t = self.timeline
         self.title.value = (f"<b>Timeline</b>: {_histories(len(t.lanes))} on one clock, 0 ms = "
-                            f"{html.escape(clock(t.origin))}, span {t.span_ms:.1f} ms")
+                            f"{html.escape(clock(t.origin))}, span {t.span_ms:.1f} ms" + t.ui_links_html())
         shown = t.shown(tasks=self.show_tasks.value)
         previous = self.event_picker.value
         self.event_picker.options = [_option(m) for m in shown]
@@ -135,3 +135,20 @@ class TimelineWidget(TextFallback, w.VBox):
 
     def text(self) -> str:
         return self.timeline.text(tasks=self.show_tasks.value)
+
+
+class TimelinesWidget(TextFallback, w.VBox):
+    """Several timeline widgets one under the other, each under its title."""
+
+    def __init__(self, timelines: Timelines):
+        self.timelines = timelines
+        self.titles = list(timelines.titles)
+        self.parts = [TimelineWidget(tl) for tl in timelines.timelines]
+        children: list[w.Widget] = []
+        for title, part in zip(self.titles, self.parts, strict=True):
+            children += [w.HTML(f"<h4>{html.escape(title)}</h4>"), part]
+        super().__init__(children)
+        self.add_class("nexus-lab-timelines-widget")
+
+    def text(self) -> str:
+        return "\n\n".join(f"== {title} ==\n{part.text()}" for title, part in zip(self.titles, self.parts, strict=True))
