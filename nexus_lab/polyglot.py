@@ -1,13 +1,13 @@
 """Chapter 13: the TypeScript Payments team, run from the notebook beside the Python Fraud team.
 
     from nexus_lab import polyglot
-    ts = await polyglot.start(lab)     # the TypeScript caller and handler workers (Node.js processes)
+    ts = await polyglot.start(lab)     # the TypeScript caller and handler workers (one Node.js process)
     ...
     ts.stop()                          # or let the kernel go: the workers go with it
 
 The TypeScript code lives in ``polyglot/`` (contracts, workflows, handlers, worker); ``make polyglot``
-installs its npm packages and compiles it once. The workers run like the lab's own server: background
-processes whose output goes to ``<lab home>/logs/ts-<role>-<pid>.log`` and that die with this process.
+installs its npm packages and compiles it once. The workers run like the lab's own server: a background
+process whose output goes to ``<lab home>/logs/ts-workers-<pid>.log`` and that die with this process.
 
 This module also holds the Python half of ``errors.v1`` (the operation that fails on purpose, which the
 TypeScript side implements too), so the notebook and the tests show the same error mapping.
@@ -115,12 +115,12 @@ def ensure_built(root: Path | None = None) -> Path:
 
 
 @dataclass
-class TsWorker:
-    """One Node.js worker process: ``role`` is ``caller`` (workflows) or ``handler`` (Nexus services)."""
+class TsWorkers:
+    """The TypeScript team's workers: one Node.js process running a worker per role, ``caller``
+    (the Payments workflows) and/or ``handler`` (the payments.v1 and errors.v1 handlers)."""
 
-    role: str
     namespace: str
-    task_queue: str
+    task_queues: dict[str, str]  # role -> task queue
     log_path: Path
     process: subprocess.Popen = field(repr=False)
 
@@ -128,7 +128,7 @@ class TsWorker:
         return self.process.poll() is None
 
     def stop(self, timeout: float = 5.0) -> None:
-        """SIGTERM (the SDK shuts the worker down gracefully), SIGKILL if it lingers."""
+        """SIGTERM (the SDK shuts its workers down gracefully), SIGKILL if it lingers."""
         _live.discard(self)
         if self.process.poll() is not None:
             return
@@ -146,88 +146,76 @@ class TsWorker:
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
         return "\n".join(text.splitlines()[-lines:])
 
+    def __repr__(self) -> str:
+        state = "running" if self.is_running() else "stopped"
+        lines = [f"TypeScript {role} worker: {self.namespace}/{queue}" for role, queue in self.task_queues.items()]
+        return "\n".join([*lines, f"(one Node.js process, {state}; log: {self.log_path.name})"])
+
     def __hash__(self) -> int:
         return id(self)
 
 
-@dataclass
-class TsWorkers:
-    """The TypeScript team's running workers, as :func:`start` returns them."""
-
-    workers: list[TsWorker]
-
-    def stop(self) -> None:
-        for worker in self.workers:
-            worker.stop()
-
-    def __repr__(self) -> str:
-        lines = [f"TypeScript {w.role} worker: {w.namespace}/{w.task_queue} "
-                 f"({'running' if w.is_running() else 'stopped'}, pid {w.process.pid}, log {w.log_path.name})"
-                 for w in self.workers]
-        return "\n".join(lines)
-
-
-_live: set[TsWorker] = set()
+_live: set[TsWorkers] = set()
 
 
 @atexit.register
 def _stop_all() -> None:
-    for worker in list(_live):
-        worker.stop()
+    for workers in list(_live):
+        workers.stop()
 
 
-def _launch(role: str, address: str, namespace: str, task_queue: str, root: Path) -> TsWorker:
+def _launch(address: str, namespace: str, task_queues: dict[str, str], root: Path) -> TsWorkers:
     from nexus_lab.config import logs_dir
     from nexus_lab.server import _spawn  # the server's own way: PR_SET_PDEATHSIG, or its watchdog
 
-    log_path = logs_dir() / f"ts-{role}-{os.getpid()}.log"  # checks run side by side: one log each
+    log_path = logs_dir() / f"ts-workers-{os.getpid()}.log"  # checks run side by side: one log each
     log_path.write_text("")
-    command = [shutil.which("node") or "node", str(root / "dist" / "worker.js"), role, address, namespace, task_queue]
-    worker = TsWorker(role, namespace, task_queue, log_path, _spawn(command, log_path))
-    _live.add(worker)
-    return worker
+    command = [shutil.which("node") or "node", str(root / "dist" / "worker.js"), address, namespace,
+               *(f"{role}={queue}" for role, queue in task_queues.items())]
+    workers = TsWorkers(namespace, task_queues, log_path, _spawn(command, log_path))
+    _live.add(workers)
+    return workers
 
 
-async def _wait_ready(worker: TsWorker, timeout: float) -> None:
+async def _wait_ready(workers: TsWorkers, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if worker.log_path.exists() and f"ready {worker.role}" in worker.log_path.read_text(errors="replace"):
+        text = workers.log_path.read_text(errors="replace") if workers.log_path.exists() else ""
+        if all(f"ready {role} " in text for role in workers.task_queues):
             return
-        if not worker.is_running():
-            worker.stop()
-            last = next((line for line in reversed(worker.log_tail(20).splitlines()) if line.strip()), "no output")
-            raise PolyglotError(f"The TypeScript {worker.role} worker stopped at start-up: {last.strip()} "
-                                f"(log: {worker.log_path})")
+        if not workers.is_running():
+            workers.stop()
+            last = next((line for line in reversed(workers.log_tail(20).splitlines())
+                         if line.strip() and not line.lstrip().startswith("at ")), "no output")
+            raise PolyglotError(f"The TypeScript workers stopped at start-up: {last.strip()} "
+                                f"(log: {workers.log_path})")
         await asyncio.sleep(0.05)
-    worker.stop()
-    raise PolyglotError(f"The TypeScript {worker.role} worker was not ready within {timeout:g} s "
-                        f"(log: {worker.log_path}).")
+    workers.stop()
+    raise PolyglotError(f"The TypeScript workers were not ready within {timeout:g} s (log: {workers.log_path}).")
 
 
 async def start(lab: Lab, *, roles: tuple[str, ...] = ("caller", "handler"), namespace: str = TS_NAMESPACE,
                 timeout: float = READY_TIMEOUT) -> TsWorkers:
-    """Start the TypeScript workers on the lab's server; a worker of the same role is replaced.
+    """Start the TypeScript workers on the lab's server, replacing any this process started before.
 
-    The namespace is created if needed (workers of a workshop learner get the learner's prefix).
+    The namespace is created if needed (in a workshop it gets the learner's prefix).
     """
     root = project_dir()
     await asyncio.to_thread(ensure_built, root)
     await lab.namespace(namespace)
     queues = {"caller": TS_CALLER_QUEUE, "handler": TS_HANDLER_QUEUE}
-    for old in [w for w in _live if w.role in roles]:
-        old.stop()
-    workers = [_launch(role, lab.address, lab.namespace_name(namespace), queues[role], root) for role in roles]
+    _stop_all()
+    workers = _launch(lab.address, lab.namespace_name(namespace), {role: queues[role] for role in roles}, root)
     try:
-        await asyncio.gather(*(_wait_ready(w, timeout) for w in workers))
+        await _wait_ready(workers, timeout)
     except BaseException:
-        for worker in workers:
-            worker.stop()
+        workers.stop()
         raise
-    return TsWorkers(workers)
+    return workers
 
 
 def stop() -> None:
-    """Stop every TypeScript worker this process started."""
+    """Stop the TypeScript workers this process started."""
     _stop_all()
 
 

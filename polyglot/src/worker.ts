@@ -1,34 +1,43 @@
-// One TypeScript worker: `node dist/worker.js caller|handler ADDRESS NAMESPACE TASK_QUEUE`.
-// The caller runs the Payments workflows; the handler serves payments.v1 and errors.v1.
-// It prints one `ready` line once it polls, which nexus_lab.polyglot waits for.
+// The TypeScript team's workers in one Node.js process:
+//   node dist/worker.js ADDRESS NAMESPACE caller=TASK_QUEUE handler=TASK_QUEUE
+// The caller worker runs the Payments workflows; the handler worker serves payments.v1 and errors.v1
+// (and runs refundWorkflow, which backs `refund`). Each prints one `ready <role>` line once it polls,
+// which nexus_lab.polyglot waits for.
 import * as path from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { errorsHandler, paymentsHandler } from './handlers';
 
-export const BUNDLE = path.join(__dirname, 'workflow-bundle.js');
+const BUNDLE = path.join(__dirname, 'workflow-bundle.js');
+const ROLES = ['caller', 'handler'];
 
-async function main(role: string, address: string, namespace: string, taskQueue: string): Promise<void> {
-  if (role !== 'caller' && role !== 'handler') {
-    throw new Error(`role must be caller or handler, got ${role}`);
-  }
+async function main(address: string, namespace: string, assignments: string[]): Promise<void> {
   const connection = await NativeConnection.connect({ address });
-  const worker = await Worker.create({
-    connection,
-    namespace,
-    taskQueue,
-    workflowBundle: { codePath: BUNDLE },
-    nexusServices: role === 'handler' ? [paymentsHandler, errorsHandler] : [],
-  });
-  console.log(`ready ${role} ${namespace}/${taskQueue}`);
+  const workers = await Promise.all(
+    assignments.map(async (assignment) => {
+      const [role, taskQueue] = assignment.split('=');
+      if (!ROLES.includes(role) || !taskQueue) {
+        throw new Error(`expected caller=TASK_QUEUE or handler=TASK_QUEUE, got ${assignment}`);
+      }
+      const worker = await Worker.create({
+        connection,
+        namespace,
+        taskQueue,
+        workflowBundle: { codePath: BUNDLE },
+        nexusServices: role === 'handler' ? [paymentsHandler, errorsHandler] : [],
+      });
+      console.log(`ready ${role} ${namespace}/${taskQueue}`);
+      return worker;
+    })
+  );
   try {
-    await worker.run(); // returns after SIGTERM/SIGINT: the SDK shuts the worker down gracefully
+    await Promise.all(workers.map((worker) => worker.run())); // all return after SIGTERM/SIGINT
   } finally {
     await connection.close();
   }
 }
 
-const [role, address, namespace, taskQueue] = process.argv.slice(2);
-main(role, address, namespace, taskQueue).catch((err) => {
+const [address, namespace, ...assignments] = process.argv.slice(2);
+main(address, namespace, assignments).catch((err) => {
   console.error(err);
   process.exit(1);
 });
