@@ -12,11 +12,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import json
+import math
 import os
+import random
 import statistics
+import sys
 import time
 import uuid
+from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from temporalio.client import Client
@@ -201,7 +206,7 @@ async def workshop_capacity(exercise: str = "ch03-quick-score", levels: tuple[in
 def _process_cpu_s(pid: int | None) -> float:
     """User + system CPU seconds of a process so far (Linux /proc), 0 where unknown."""
     try:
-        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError, TypeError):
         return 0.0
@@ -209,7 +214,8 @@ def _process_cpu_s(pid: int | None) -> float:
 
 def capacity_report(rows: list[dict[str, float]], limit_s: float = 5.0) -> str:
     lines = ["learners at once   median check   slowest check   failed"]
-    lines += [f"{r['learners']:>16}   {r['median_s']:>10.2f} s   {r['max_s']:>11.2f} s   {r['failed']:>6}" for r in rows]
+    lines += [f"{r['learners']:>16}   {r['median_s']:>10.2f} s   {r['max_s']:>11.2f} s   {r['failed']:>6}"
+              for r in rows]
     served = [r["learners"] for r in rows if r["max_s"] <= limit_s and not r["failed"]]
     lines.append(f"One dev server on this machine serves {max(served) if served else 0} learners checking at "
                  f"the same moment with every check under {limit_s:g} s (learners' own CPU included).")
@@ -222,20 +228,139 @@ def capacity_report(rows: list[dict[str, float]], limit_s: float = 5.0) -> str:
     return "\n".join(lines)
 
 
+# --- a class of learners over time ----------------------------------------------------------------
+STATUS_WORDS = {"✅ passed": "passed", "❌ not yet": "not yet"}
+
+
+def learner_pauses(rng: random.Random, minutes: float) -> list[float]:
+    """When one learner checks, in simulated seconds from the start: a first check after reading for
+    0–3 min, then a log-normal pause (median 75 s, mostly 30 s–3 min) of fixing code between checks."""
+    times, at = [], rng.uniform(0, 180)
+    while at < minutes * 60:
+        times.append(at)
+        at += min(600.0, rng.lognormvariate(math.log(75), 0.5))
+    return times
+
+
+async def _class_check(exercise: str, attempt: int, rng: random.Random, env: dict[str, str]) -> dict[str, Any]:
+    """One learner's ``nexus-lab check EXERCISE --submit`` (their file, or by the third try mostly the
+    solution): seconds from process start to exit, and the status it printed."""
+    solved = rng.random() < min(0.9, 0.2 + 0.3 * attempt)
+    args = ["check", exercise, "--submit", *(["--solution"] if solved else [])]
+    started = time.perf_counter()
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "nexus_lab.cli", *args, env=env,
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    out, _ = await proc.communicate()
+    text = out.decode(errors="replace")
+    status = next((word for mark, word in STATUS_WORDS.items() if mark in text), "could not run")
+    return {"seconds": time.perf_counter() - started, "status": status, "submitted": "Submitted 1 result" in text,
+            "output": text if status == "could not run" else ""}
+
+
+async def class_simulation(learners: int = 30, minutes: float = 10.0, speed: float = 4.0,
+                           exercise: str = "ch03-quick-score", seed: int = 14) -> dict[str, Any]:
+    """A workshop on one dev server: ``learners`` people each checking (and submitting to the classroom)
+    at their own pace for ``minutes``. ``speed`` > 1 compresses the pauses, not the checks, so the
+    server sees ``speed`` times a real class's check rate: an upper bound on what the room feels.
+    Every learner is a real process on this machine, so their CPU competes with the server's too."""
+    import tempfile
+
+    from nexus_lab.lab import Lab
+    from nexus_lab.workshop.ledger import Ledger, open_classroom
+
+    rng = random.Random(seed)
+    scratch = Path(tempfile.mkdtemp(prefix="nexus-lab-class-"))
+    server = await start_embedded_server(find_free_port_pair(24700), reuse=False)
+    lab = Lab(await connect_client(server.address), server=server)
+    ledger = Ledger(scratch / "ledger.json")
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "NEXUS_LAB_"))}
+    results: list[dict[str, Any]] = []
+    started = time.perf_counter()
+
+    async def learner(number: int) -> None:
+        home = scratch / f"learner-{number:02d}"
+        env = dict(base_env, NEXUS_LAB_LEARNER=f"learner-{number:02d}", TEMPORAL_ADDRESS=server.address,
+                   NEXUS_LAB_HOME=str(home), NEXUS_LAB_PROGRESS=str(home / "progress.json"))
+        own = random.Random(rng.random())
+        for attempt, at in enumerate(learner_pauses(own, minutes)):
+            await asyncio.sleep(max(0.0, started + at / speed - time.perf_counter()))
+            outcome = await _class_check(exercise, attempt, own, env)
+            outcome["at_s"] = time.perf_counter() - started
+            results.append(outcome)
+
+    try:
+        await open_classroom(lab, ledger)
+        cpu_before = _process_cpu_s(server.pid)
+        await asyncio.gather(*(learner(n) for n in range(1, learners + 1)))
+        server_cpu = _process_cpu_s(server.pid) - cpu_before
+        rss = (server.rss_bytes() or 0) / 2**20
+    finally:
+        await lab.stop()
+    times = sorted(r["seconds"] for r in results)
+    per_minute = collections.Counter(int(r["at_s"] * speed // 60) for r in results)
+    return {
+        "learners": learners, "minutes": minutes, "speed": speed, "exercise": exercise,
+        "wall_s": time.perf_counter() - started, "checks": len(results),
+        "statuses": dict(collections.Counter(r["status"] for r in results)),
+        "submitted": sum(r["submitted"] for r in results), "recorded": len(ledger.records()),
+        "median_s": statistics.median(times) if times else 0.0, "p95_s": _percentile(times, 0.95),
+        "max_s": times[-1] if times else 0.0, "busiest_minute": max(per_minute.values(), default=0),
+        "server_cpu_per_check_s": server_cpu / max(1, len(results)), "server_rss_mb": rss,
+        "problems": [r["output"] for r in results if r["output"]][:3],
+    }
+
+
+def _percentile(sorted_values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile (0 for no values)."""
+    if not sorted_values:
+        return 0.0
+    return sorted_values[min(len(sorted_values) - 1, max(0, math.ceil(fraction * len(sorted_values)) - 1))]
+
+
+def class_report(figures: dict[str, Any]) -> str:
+    speed, minutes = figures["speed"], figures["minutes"]
+    timing = (f"real time ({figures['wall_s'] / 60:.1f} min)" if speed == 1 else
+              f"TIME COMPRESSED {speed:g}x: {minutes:g} simulated minutes in {figures['wall_s'] / 60:.1f} real "
+              f"minutes; pauses shortened {speed:g}x, checks at full length, so the server took {speed:g}x a real "
+              "class's check rate (an upper bound)")
+    statuses = ", ".join(f"{n} {word}" for word, n in sorted(figures["statuses"].items()))
+    lines = [
+        f"Class simulation: {figures['learners']} learners checking {figures['exercise']} (and submitting) for "
+        f"{minutes:g} minutes on one dev server, {timing}.",
+        f"checks {figures['checks']} ({statuses or 'none'}); busiest simulated minute {figures['busiest_minute']}; "
+        f"submissions recorded by the classroom {figures['recorded']}/{figures['submitted']}",
+        f"check time (`nexus-lab check --submit`, start to exit): median {figures['median_s']:.2f} s, "
+        f"p95 {figures['p95_s']:.2f} s, max {figures['max_s']:.2f} s",
+        f"server: {figures['server_cpu_per_check_s']:.2f} CPU-s per check, RSS {figures['server_rss_mb']:.0f} MiB "
+        f"at the end; learners' processes ran on this machine too ({os.cpu_count()} cores)",
+    ]
+    lines += [f"a check that could not run said: {p.strip().splitlines()[-1][:200]}" for p in figures["problems"]]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="nexus-lab bench", description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="server/lab start repeats")
     parser.add_argument("--trips", type=int, default=30, help="round trips per operation kind")
     parser.add_argument("--workshop", action="store_true",
-                        help="instead: how many learners checking at once one dev server serves under 5 s")
+                        help="instead: a class of learners checking at their own pace on one dev server (p95)")
+    parser.add_argument("--learners", type=int, default=30, help="--workshop: class size")
+    parser.add_argument("--minutes", type=float, default=10.0, help="--workshop: simulated workshop length")
+    parser.add_argument("--speed", type=float, default=4.0,
+                        help="--workshop: time compression (pauses / SPEED; 1 = real time, 10 minutes)")
+    parser.add_argument("--capacity", action="store_true",
+                        help="--workshop: also how many learners checking at the same moment stay under 5 s")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     args = parser.parse_args(argv)
     if args.workshop:
-        rows = asyncio.run(workshop_capacity())
-        print(capacity_report(rows))
+        figures: dict[str, Any] = {"class": asyncio.run(class_simulation(args.learners, args.minutes, args.speed))}
+        print(class_report(figures["class"]))
+        if args.capacity:
+            figures["capacity"] = asyncio.run(workshop_capacity())
+            print(capacity_report(figures["capacity"]))
         if args.json:
             with open(args.json, "w") as handle:
-                json.dump(rows, handle, indent=2)
+                json.dump(figures, handle, indent=2)
         return 0
     figures = asyncio.run(run(args.repeats, args.trips))
     print(report(figures))
