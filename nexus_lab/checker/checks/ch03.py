@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from nexus_lab.checker.checks.common import (
     Call,
     ProbeBatch,
@@ -13,6 +15,9 @@ from nexus_lab.checker.checks.common import (
     tx,
 )
 from nexus_lab.checker.context import HANDLER_NAMESPACE, Check, def_location
+from nexus_lab.story.fraud_v1 import Transaction
+
+REVIEW_SERVICE = "fraudReview.v1"
 
 OPERATIONS = {"checkTransaction": ("check_transaction", "Transaction", "Verdict"),
               "getQuickScore": ("get_quick_score", "Transaction", "QuickScore")}
@@ -58,23 +63,44 @@ async def check_quick_score(c: Check) -> None:
 
 async def check_submit_review(c: Check) -> None:
     await c.setup(handlers=[c.attr("FraudReviewHandler")()], handler_workflows=[c.attr("FraudCheckWorkflow")],
-                  callers=[ProbeCaller])
-    transaction = c.module.Transaction(c.unique("T"), 9_000)
-    check = await c.lab.start_workflow(c.module.FraudCheckWorkflow.run, transaction, namespace=HANDLER_NAMESPACE,
-                                       task_queue="fraud-tq", id=f"fraud-check-{transaction.id}", timeout=3)
-    async with c.test("submitReview answers 'delivered' synchronously"):
-        wid = c.unique("analyst")
-        call = Call("submitReview", {"transaction_id": transaction.id, "approved": False}, service="fraudReview.v1")
-        outcome = await c.run_caller(ProbeCaller.run, call, id=wid, timeout=4)
-        c.expect(outcome.ok, f"The call failed: {outcome.describe()}.")
-        c.expect(outcome.result == "delivered", f"Expected the answer 'delivered'; got {outcome.result!r}.")
+                  callers=[ProbeCaller, ProbeBatch])
+    decisions = {c.unique("T"): True, c.unique("T"): False}
+    checks = {tid: await c.lab.start_workflow(c.module.FraudCheckWorkflow.run, Transaction(tid, 9_000),
+                                              namespace=HANDLER_NAMESPACE, task_queue="fraud-tq",
+                                              id=f"fraud-check-{tid}", timeout=3)
+              for tid in decisions}
+    # Nobody waits for this one: the signal cannot be delivered, so "delivered" would be a lie.
+    unknown = c.unique("nobody")
+    c.errors.expected.append(unknown)  # the signal's error is the right answer here
+    nobody = c.start_caller(ProbeCaller.run, Call("submitReview", {"transaction_id": unknown,
+                                                                    "approved": True},
+                                                  service=REVIEW_SERVICE, timeout_s=5), timeout=8)
+    orphan = asyncio.ensure_future(nobody)
+    wid = c.unique("analyst")
+    async with c.test("submitReview answers 'delivered' synchronously, for an approval and a refusal"):
+        calls = [Call("submitReview", {"transaction_id": tid, "approved": approved}, service=REVIEW_SERVICE)
+                 for tid, approved in decisions.items()]
+        outcomes = await probe_many(c, calls, id=wid, timeout=8)
+        for outcome in outcomes:
+            c.expect(outcome.ok, f"The call failed: {outcome.describe()}.")
+            c.expect(outcome.result == "delivered", f"Expected the answer 'delivered'; got {outcome.result!r}.")
         events = await _nexus_events_of(c, wid)
-        c.expect("NexusOperationStarted" not in events, f"Expected a synchronous operation; the history shows {events_text(events)}.")
-    async with c.test(f"the workflow fraud-check-{transaction.id} got the decision"):
-        try:
-            verdict = await check.result(timeout=2)
-        except Exception:  # noqa: BLE001 - still waiting: say so in the learner's terms
-            await quiet(check.raw.terminate())
-            c.fail(f"fraud-check-{transaction.id} is still waiting for its review signal after submitReview "
-                   "returned: signal FraudCheckWorkflow.review on the workflow with that ID.")
-        c.expect(verdict.approved is False, f"The analyst said approved=False; the workflow decided {verdict!r}.")
+        c.expect("NexusOperationStarted" not in events,
+                 f"Expected a synchronous operation; the history shows {events_text(events)}.")
+    for tid, approved in decisions.items():
+        async with c.test(f"the workflow fraud-check-{tid} got the decision approved={approved}"):
+            try:
+                verdict = await checks[tid].result(timeout=2)
+            except Exception:  # noqa: BLE001 - still waiting: say so in the learner's terms
+                await quiet(checks[tid].raw.terminate())
+                c.fail(f"fraud-check-{tid} is still waiting for its review signal after submitReview returned: "
+                       "signal FraudCheckWorkflow.review, with review.approved, on the workflow with that ID.")
+            c.expect(verdict.approved is approved,
+                     f"The analyst said approved={approved}; the workflow decided {verdict!r}: pass "
+                     "review.approved as the signal's argument.")
+    async with c.test("a review for a transaction nobody checks is not 'delivered'"):
+        handle = await orphan
+        outcome = await handle.result(timeout=7)
+        c.expect(not outcome.ok,
+                 "submitReview answered 'delivered' for a transaction no fraud check is waiting for: the signal "
+                 "reached nobody. Let the signal's error through instead of hiding it.")
