@@ -125,6 +125,7 @@ async def start(port: int = DEFAULT_PORT, *, persist: bool | str | Path = False,
         return await connect()
     existing = _started_lab(port)
     if existing is not None:
+        existing.take_the_stage()  # a chapter run again resumes, and stops the others' workers
         return existing
     db = None
     if persist:
@@ -133,6 +134,7 @@ async def start(port: int = DEFAULT_PORT, *, persist: bool | str | Path = False,
     lab = Lab(client, server=server)
     lab.requested_port = port
     _labs.append(lab)
+    lab.take_the_stage()  # one chapter's workers run at a time (see Lab.take_the_stage)
     for name in namespaces:
         await lab.namespace(name)
     return lab

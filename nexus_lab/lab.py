@@ -10,9 +10,16 @@ from __future__ import annotations
 import asyncio
 import functools
 import html
+import json
+import os
+import signal
+import sys
 import uuid
+from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import Any, Callable, Sequence
+from pathlib import Path
+from types import EllipsisType
+from typing import Any
 
 from temporalio import workflow
 from temporalio.client import Client, WorkflowHandle
@@ -20,6 +27,8 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from nexus_lab import registry
+from nexus_lab._watchdog import pid_alive
+from nexus_lab.config import lab_home
 from nexus_lab.connection import client_for_namespace
 from nexus_lab.errors import NexusLabError
 from nexus_lab.history import History, OperationDescription, WorkflowDescription
@@ -27,6 +36,49 @@ from nexus_lab.runs import DEFAULT_TIMEOUT_S, describe, describe_operation, fetc
 from nexus_lab.server import EmbeddedServer
 from nexus_lab.workers import RunningWorker, WorkerPool
 from nexus_lab.workshop.scope import Scope
+
+STAGE_SIGNAL = signal.SIGUSR1  # "another chapter took over": sent by take_the_stage to the other kernels
+
+
+def in_course_kernel() -> bool:
+    """A kernel JupyterLab started for a notebook (it names it in ``JPY_SESSION_NAME``), not nbval,
+    a script or a test harness."""
+    return bool(os.environ.get("JPY_SESSION_NAME")) and "ipykernel" in sys.modules
+
+
+def _stage_record(pid: int) -> Path:
+    return lab_home() / "chapters" / f"{pid}.json"
+
+
+def _read_stage_record(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_stage_record(pid: int, record: dict) -> None:
+    path = _stage_record(pid)
+    path.parent.mkdir(mode=0o700, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(record))
+    tmp.replace(path)
+
+
+def _step_aside_soon() -> None:
+    """Signal handler (on the kernel's event loop): stop this kernel's workers for the other chapter."""
+    asyncio.get_running_loop().create_task(_step_aside())
+
+
+async def _step_aside() -> None:
+    import nexus_lab
+
+    by = _read_stage_record(_stage_record(os.getpid())).get("stepped_aside_for") or "another chapter"
+    _stage_record(os.getpid()).unlink(missing_ok=True)
+    for lab in list(nexus_lab._labs):
+        await lab.workers.stop_all()
+        lab._stepped_aside_for = str(by)
 
 
 class LabStoppedError(NexusLabError, RuntimeError):
@@ -59,7 +111,7 @@ def _workflow_name_of(run_fn: Any) -> tuple[str, type | None]:
             f"{getattr(run_fn, '__qualname__', run_fn)!r} is not a workflow run method: pass "
             "MyWorkflow.run (the method decorated with @workflow.run) or the workflow type name."
         )
-    return defn.name, defn.cls
+    return defn.name or defn.cls.__name__, defn.cls
 
 
 class LabHandle:
@@ -72,14 +124,14 @@ class LabHandle:
     def id(self) -> str:
         return self.raw.id
 
-    async def result(self, *, timeout: float | None | type(...) = ...) -> Any:
+    async def result(self, *, timeout: float | EllipsisType | None = ...) -> Any:
         """The workflow's result; an interrupted wait says in one line that the workflow goes on."""
         try:
             return await self._result(timeout)
         except (asyncio.CancelledError, KeyboardInterrupt):
             raise _interrupted(self.namespace, self.id) from None
 
-    async def _result(self, timeout: float | None | type(...)) -> Any:
+    async def _result(self, timeout: float | EllipsisType | None) -> Any:
         self._lab._check_ready()
         try:
             return await wait_for_result(self.raw, timeout=self._timeout if timeout is ... else timeout)
@@ -113,6 +165,7 @@ class Lab:
         self.requested_port: int | None = None  # the port start() was asked for (the server may use another)
         self._stopped = False
         self._server_watch: asyncio.Task | None = None
+        self._stepped_aside_for = ""  # the notebook that took over this kernel's workers (see take_the_stage)
 
     # --- connection -------------------------------------------------------------------------
     @property
@@ -143,6 +196,10 @@ class Lab:
         """Called first by every lab call: say plainly what broke since the last cell."""
         if self._stopped:
             raise LabStoppedError("This lab was stopped: run `lab = await nexus_lab.start()` again.")
+        if self._stepped_aside_for:
+            raise LabStoppedError(
+                f"This notebook's workers were stopped when {self._stepped_aside_for} started (one chapter "
+                "runs at a time): run this notebook from the top (Run All) to start them again.")
         self._raise_if_server_lost()
         self.workers.raise_crashes()
 
@@ -157,8 +214,8 @@ class Lab:
 
     async def _stop_workers_with_server(self) -> None:
         """Workers of a lab whose server is gone would retry their polls forever: stop them."""
-        while self.server is not None and self.server.is_running() and not self._stopped:
-            await asyncio.sleep(1.0)
+        while self.server is not None and self.server.is_running() and not self._stopped:  # noqa: ASYNC110
+            await asyncio.sleep(1.0)  # another process's liveness: there is no event to wait on
         await self.workers.stop_all()
 
     # --- registry ---------------------------------------------------------------------------
@@ -167,7 +224,8 @@ class Lab:
         self._check_ready()
         return await registry.ensure_namespace(self._client, self.namespace_name(name), retention_days)
 
-    async def endpoint(self, name: str, *, namespace: str, task_queue: str, description: str = "") -> registry.EndpointInfo:
+    async def endpoint(self, name: str, *, namespace: str, task_queue: str,
+                       description: str = "") -> registry.EndpointInfo:
         """Route Nexus endpoint ``name`` to ``namespace``/``task_queue``: created, updated or unchanged."""
         self._check_ready()
         return await registry.ensure_endpoint(self._client, self.scope.own_endpoint(name),
@@ -253,7 +311,8 @@ class Lab:
         raw = self.client(namespace).get_workflow_handle(workflow_id, run_id=run_id)
         return LabHandle(self, raw, namespace, timeout)
 
-    async def terminate(self, workflow_id: str, *, namespace: str | None = None, reason: str = "terminated from nexus_lab") -> bool:
+    async def terminate(self, workflow_id: str, *, namespace: str | None = None,
+                        reason: str = "terminated from nexus_lab") -> bool:
         try:
             await self.handle(workflow_id, namespace=namespace).raw.terminate(reason=reason)
         except RPCError as err:
@@ -319,15 +378,56 @@ class Lab:
             raise
 
     # --- lifecycle --------------------------------------------------------------------------
-    async def stop(self) -> None:
-        """Stop all workers, then the embedded server if this lab started it."""
+    async def stop(self, *, server: bool | None = None) -> None:
+        """Stop all workers, then the embedded server if this lab started it.
+
+        In a JupyterLab notebook the server stays up by default (``server=True`` stops it): the Web UI
+        links the chapter printed keep working and the next chapter reuses the server; it still ends
+        with this kernel.
+        """
         await self.workers.stop_all()
-        if self.server is not None:
+        stop_server = not in_course_kernel() if server is None else server
+        if self.server is not None and stop_server:
             await asyncio.get_running_loop().run_in_executor(None, self.server.stop)
         self._stopped = True
+        _stage_record(os.getpid()).unlink(missing_ok=True)  # nothing left here for another chapter to stop
         from nexus_lab import _forget_lab
 
         _forget_lab(self)
+
+    def take_the_stage(self) -> None:
+        """One chapter runs at a time: in a JupyterLab notebook, stop the workers of the other course
+        notebooks of this JupyterLab (their kernels stay open and resume when run again) and say so.
+
+        Each "Next" link opens a new kernel; without this, ten chapters later ten kernels' workers
+        would still be polling unnoticed. Kernels started elsewhere (nbval, scripts, tests) are left alone.
+        """
+        self._stepped_aside_for = ""
+        if not in_course_kernel():
+            return
+        me, notebook = os.getpid(), Path(os.environ["JPY_SESSION_NAME"]).name
+        asyncio.get_running_loop().add_signal_handler(STAGE_SIGNAL, _step_aside_soon)
+        _write_stage_record(me, {"pid": me, "jupyter": os.getppid(), "notebook": notebook})
+        stopped = []
+        for path in sorted(_stage_record(me).parent.glob("*.json")):
+            other = _read_stage_record(path)
+            pid = other.get("pid")
+            if not isinstance(pid, int) or pid == me or other.get("jupyter") != os.getppid():
+                continue
+            if not pid_alive(pid):
+                path.unlink(missing_ok=True)
+                continue
+            if other.get("stepped_aside_for"):  # told already; it removes its record once it has read it
+                continue
+            _write_stage_record(pid, {**other, "stepped_aside_for": notebook})
+            try:
+                os.kill(pid, STAGE_SIGNAL)
+            except OSError:
+                continue
+            stopped.append(str(other.get("notebook", pid)))
+        if stopped:
+            print(f"Stopped the workers of {', '.join(stopped)} (one chapter runs at a time; "
+                  "its kernel stays open until you close it, and Run All there resumes it).")
 
     @property
     def stopped(self) -> bool:

@@ -92,3 +92,36 @@ def test_interrupt_then_rerun_a_demo_cell(kernel):
     again = kernel.start_cell(DEMO_CELL.format(seconds=0.2))  # the old run has completed: no note
     texts, errors = _outputs(kernel, again)
     assert not errors and "".join(texts).strip() == "'slept 0.2 s'", (texts, errors)
+
+
+def _course_kernel(notebook: str) -> Kernel:
+    """A kernel as JupyterLab starts it for a notebook (it names the notebook in JPY_SESSION_NAME)."""
+    return Kernel(env={"NEXUS_LAB_HOME": os.environ["NEXUS_LAB_HOME"], "NEXUS_LAB_PORT": os.environ["NEXUS_LAB_PORT"],
+                       "JPY_SESSION_NAME": f"/course/notebooks/{notebook}"})
+
+
+def test_the_next_chapter_stops_the_previous_chapters_workers_and_links_stay_alive():
+    first, second = _course_kernel("01-first.ipynb"), _course_kernel("02-second.ipynb")
+    try:
+        first.run(SETUP, timeout=90)
+        assert "1" in first.run("print(len(list(lab.workers)))")
+        note = second.run(SETUP, timeout=90)
+        said = [line for line in note.splitlines() if "01-first" in line]
+        assert len(said) == 1 and said[0].startswith("Stopped the workers of 01-first.ipynb"), note
+        time.sleep(1.0)  # the first kernel stops its workers on its own event loop
+        assert first.run("print(len(list(lab.workers)))").strip() == "0"
+        stale = first.run('await lab.namespace("journey")', allow_error=True)
+        assert "LabStoppedError" in stale and "02-second.ipynb" in stale and "Run All" in stale, stale
+
+        resumed = first.run(SETUP, timeout=90)  # Run All in the first chapter again: it takes over
+        assert "Stopped the workers of 02-second.ipynb" in resumed, resumed
+        assert "'slept 0.1 s'" in first.run(DEMO_CELL.format(seconds=0.1))
+
+        # The chapter's last cell stops its workers; the server (and so every Web UI link) stays up.
+        out = first.run("url = lab.web_ui_url('nap-demo', namespace='journey')\nawait lab.stop()\n"
+                        "print(lab.server.is_running(), url)")
+        assert out.startswith("True http://127.0.0.1:"), out
+        assert out.strip().endswith("/namespaces/journey/workflows/nap-demo"), out
+    finally:
+        for kernel in (second, first):
+            kernel.close()
