@@ -10,9 +10,11 @@ from nexus_lab.checker.checks.common import (
     ProbeCaller,
     events_text,
     probe,
+    quiet,
     tx,
 )
 from nexus_lab.checker.context import HANDLER_NAMESPACE, Check
+from nexus_lab.story.fraud_v1 import REVIEW_THRESHOLD
 
 OPERATIONS = {"checkTransaction": ("check_transaction", "Transaction", "Verdict"),
               "getQuickScore": ("get_quick_score", "Transaction", "QuickScore")}
@@ -25,8 +27,10 @@ def _type_name(t: object) -> str:
 async def check_workflow_run_operation(c: Check) -> None:
     await c.setup(handlers=[c.attr("FraudServiceHandler")()], handler_workflows=[c.attr("FraudCheckWorkflow")],
                   callers=[ProbeCaller])
-    transaction = tx(c, 300)
+    transaction, big = tx(c, 300), tx(c, REVIEW_THRESHOLD)
     wid = c.unique("payment")
+    # The analyst's branch runs alongside: from the threshold on, the check waits for a review.
+    waiting = await c.start_caller(ProbeCaller.run, Call("checkTransaction", big), timeout=8)
     async with c.test("it is asynchronous: Scheduled → Started → Completed"):
         outcome = await probe(c, "checkTransaction", transaction, id=wid)
         history = await c.caller_history(wid)
@@ -38,14 +42,32 @@ async def check_workflow_run_operation(c: Check) -> None:
                     if "NexusOperationStarted" not in events else ""))
     async with c.test("checkTransaction returns the workflow's verdict"):
         c.expect(outcome.ok, f"The call failed: {outcome.describe()}.")
-        c.expect(outcome.result.get("reason") == "low risk",
-                 f"Expected FraudCheckWorkflow's verdict (reason 'low risk'); got {outcome.result!r}.")
+        expected = {"transaction_id": transaction["id"], "approved": True, "reason": "low risk"}
+        c.expect({k: outcome.result.get(k) for k in expected} == expected,
+                 f"Expected FraudCheckWorkflow's verdict {expected}; got {outcome.result!r}.")
     async with c.test("the handler workflow has the business ID fraud-check-<transaction id>"):
         token = history.find("NexusOperationStarted")[0].fields.get("token_decoded") or {}
-        expected = f"fraud-check-{transaction['id']}"
-        c.expect(token.get("wid") == expected,
-                 f"The handler workflow's ID is {token.get('wid')!r}; expected the business ID {expected!r}. "
-                 "A request ID or a random ID would start a second check for the same transaction.")
+        expected_id = f"fraud-check-{transaction['id']}"
+        c.expect(token.get("wid") == expected_id,
+                 f"The handler workflow's ID is {c.unscoped(str(token.get('wid')))!r}; expected the business ID "
+                 f"{expected_id!r}. A request ID or a random ID would start a second check for the same transaction.")
+    async with c.test(f"a payment of {REVIEW_THRESHOLD} waits for the analyst, and gets the analyst's 'no'"):
+        check_id = f"fraud-check-{big['id']}"
+
+        async def status() -> str:
+            try:
+                return (await c.lab.describe(check_id, namespace=HANDLER_NAMESPACE)).status
+            except Exception:  # noqa: BLE001 - not started (yet)
+                return ""
+        if await quiet(c.eventually(status, within=3), seconds=4) != "RUNNING":
+            outcome = await quiet(waiting.result(timeout=2))
+            c.fail(f"No workflow {check_id!r} is waiting for a review: the payment of {REVIEW_THRESHOLD} got "
+                   f"{outcome.describe() if outcome else 'no answer'}. From REVIEW_THRESHOLD on, an analyst decides.")
+        await c.lab.client(HANDLER_NAMESPACE).get_workflow_handle(check_id).signal("review", False)
+        outcome = await c.guard(waiting.result(timeout=5))
+        expected = {"transaction_id": big["id"], "approved": False, "reason": "analyst review"}
+        c.expect(outcome.ok and {k: outcome.result.get(k) for k in expected} == expected,
+                 f"The analyst said approved=False; the caller got {outcome.describe()}, expected {expected}.")
 
 
 async def check_attach_callers(c: Check) -> None:
