@@ -1,0 +1,146 @@
+"""Chapter 12: the learner's payload codec, on sample payloads and then on both teams' workers (a
+Payments probe calling the reference fraud.v1 handler), where the server must see only encoded data."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+from typing import TYPE_CHECKING, Any
+
+from nexus_lab.checker.checks.common import Call, ProbeCaller, RefFraudCheckWorkflow, RefFraudHandler, tx
+from nexus_lab.checker.context import (
+    CALLER_NAMESPACE,
+    CALLER_QUEUE,
+    ENDPOINT,
+    HANDLER_NAMESPACE,
+    HANDLER_QUEUE,
+    Check,
+    learner_location,
+)
+
+if TYPE_CHECKING:
+    from temporalio.api.common.v1 import Payload
+    from temporalio.client import Client
+
+ENCODING = b"binary/zlib"
+
+
+def _samples() -> list[Payload]:
+    from temporalio.api.common.v1 import Payload
+
+    return [
+        Payload(metadata={"encoding": b"json/plain"}, data=json.dumps({"id": "T-1", "amount": 2500}).encode()),
+        Payload(metadata={"encoding": b"binary/null"}, data=b""),
+        Payload(metadata={"encoding": b"json/plain", "messageType": b"fraud.v1.Verdict"},
+                data=json.dumps({"reason": "low risk " * 40}).encode()),
+    ]
+
+
+def _show(payload: Payload) -> str:
+    meta = {k: v.decode(errors="replace") for k, v in payload.metadata.items()}
+    data = payload.data if len(payload.data) <= 24 else payload.data[:24] + b"..."
+    return f"Payload(metadata={meta}, data={data!r})"
+
+
+async def _codec_client(c: Check, namespace: str, codec: Any) -> Client:
+    from temporalio.client import Client
+    from temporalio.converter import DataConverter
+
+    config = c.lab.client(namespace).config()
+    config["data_converter"] = dataclasses.replace(DataConverter.default, payload_codec=codec)
+    return Client(**config)
+
+
+async def check_codec(c: Check) -> None:
+    from temporalio.api.common.v1 import Payload
+    from temporalio.api.enums.v1 import EventType
+    from temporalio.worker import Worker
+
+    codec = c.attr("ZlibCodec", "class ZlibCodec(PayloadCodec)")()
+    samples = _samples()
+
+    async with c.test("encode gives one binary/zlib payload per payload, and compresses"):
+        encoded = await codec.encode(samples)
+        count = len(encoded) if isinstance(encoded, list) else repr(encoded)
+        c.expect(isinstance(encoded, list) and len(encoded) == len(samples),
+                 f"encode got {len(samples)} payloads and returned {count}: a codec must return exactly one payload "
+                 "per payload, in order.")
+        for original, out in zip(samples, encoded, strict=True):
+            c.expect(isinstance(out, Payload), f"encode returned {type(out).__name__}, not a Payload.")
+            c.expect(out.metadata.get("encoding") == ENCODING,
+                     f"encode turned {_show(original)} into {_show(out)}: its metadata needs encoding "
+                     f"{ENCODING.decode()!r}, or decode (and the other team) cannot tell it is yours.")
+            c.expect(out.data != original.data, f"encode left the data of {_show(original)} as it was: it must be "
+                                                "the compressed, serialized payload.")
+        c.expect(len(encoded[2].data) < len(samples[2].data),
+                 f"A repetitive payload of {len(samples[2].data)} bytes became {len(encoded[2].data)} bytes: "
+                 "compress it with zlib.compress.")
+
+    async with c.test("decode(encode(payloads)) gives the same payloads back, metadata included"):
+        try:
+            decoded = await codec.decode(encoded)
+        except Exception as err:  # the learner's decode: say what it choked on
+            c.fail(f"decode could not read what encode produced: {_error(c, err)}\nencode must compress the whole "
+                   "payload (p.SerializeToString()) and decode parse it back with Payload.ParseFromString.")
+        c.expect(isinstance(decoded, list) and len(decoded) == len(samples),
+                 f"decode got {len(samples)} payloads and returned "
+                 f"{len(decoded) if isinstance(decoded, list) else decoded!r}.")
+        for index, (original, back) in enumerate(zip(samples, decoded, strict=True)):
+            c.expect(back.metadata.get("encoding") != ENCODING,
+                     f"decode returned payload #{index + 1} still encoded, {_show(back)}: does it recognise its own "
+                     f"payloads by metadata encoding == {ENCODING.decode()!r}?")
+            c.expect(back == original, f"Payload #{index + 1} went in as {_show(original)} and came back as "
+                                       f"{_show(back)}: serialize the whole payload (metadata and data), and "
+                                       "parse it back with Payload.ParseFromString.")
+
+    async with c.test("decode leaves payloads it did not encode unchanged"):
+        try:
+            plain = await codec.decode(samples)
+        except Exception as err:  # the learner's decode on foreign payloads
+            c.fail(f"decode raised {_error(c, err)}\non a payload it did not encode ({_show(samples[0])}): leave "
+                   "payloads that are not binary/zlib unchanged.")
+        c.expect(isinstance(plain, list) and list(plain) == samples,
+                 "decode changed payloads that are not binary/zlib (data written before the codec, or by a team "
+                 "without it): it must return them as they are.")
+
+    await c.lab.namespace(CALLER_NAMESPACE)
+    await c.lab.namespace(HANDLER_NAMESPACE)
+    await c.lab.endpoint(ENDPOINT, namespace=HANDLER_NAMESPACE, task_queue=HANDLER_QUEUE)
+    fraud = await _codec_client(c, HANDLER_NAMESPACE, codec)
+    payments = await _codec_client(c, CALLER_NAMESPACE, codec)
+    interceptors = c.lab.scope.interceptors()
+    async with contextlib.AsyncExitStack() as workers:
+        await workers.enter_async_context(Worker(fraud, task_queue=HANDLER_QUEUE, workflows=[RefFraudCheckWorkflow],
+                                                 nexus_service_handlers=[RefFraudHandler()], interceptors=interceptors))
+        await workers.enter_async_context(Worker(payments, task_queue=CALLER_QUEUE, workflows=[ProbeCaller],
+                                                 interceptors=interceptors))
+        async with c.test("both teams with the codec: getQuickScore answers through fraud-detection"):
+            wid = c.unique("payment")
+            transaction = tx(c, 2_500)
+            outcome = await payments.execute_workflow(ProbeCaller.run, Call("getQuickScore", transaction), id=wid,
+                                                      task_queue=CALLER_QUEUE, execution_timeout=_seconds(6))
+            c.expect(outcome.ok and outcome.result.get("score") == 25,
+                     f"With your codec on both workers the call gave {outcome.describe()}; expected the score 25.")
+
+        async with c.test("the server stores the operation's input encoded"):
+            handle = c.lab.client(CALLER_NAMESPACE).get_workflow_handle(wid)
+            inputs = [e.nexus_operation_scheduled_event_attributes.input
+                      async for e in handle.fetch_history_events()
+                      if e.event_type == EventType.EVENT_TYPE_NEXUS_OPERATION_SCHEDULED]
+            c.expect(inputs and inputs[0].metadata.get("encoding") == ENCODING,
+                     "The caller's history holds the input as "
+                     f"{_show(inputs[0]) if inputs else 'nothing'}: the server must see only binary/zlib payloads.")
+            c.expect(transaction["id"].encode() not in inputs[0].data,
+                     "The transaction ID is readable in the stored input: the data must be compressed.")
+
+
+def _error(c: Check, err: Exception) -> str:
+    where = learner_location(err, c.learner_file)
+    return f"{type(err).__name__}: {err}" + (f"\n  at {where}" if where else "")
+
+
+def _seconds(value: float) -> Any:
+    from datetime import timedelta
+
+    return timedelta(seconds=value)
