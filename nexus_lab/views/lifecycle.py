@@ -17,9 +17,10 @@ the same facts as text.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Sequence
+from typing import Any
 
 from temporalio.common import WorkflowIDConflictPolicy
 
@@ -229,7 +230,8 @@ def _schedule_step(op: _Operation) -> Step:
 def _route_step(op: _Operation) -> Step:
     endpoint = op.scheduled.fields["endpoint"]
     endpoint_id = op.raw.endpoint_id if op.raw is not None else ""
-    facts = [op.caller_fact(op.scheduled, f"endpoint {endpoint}" + (f", endpoint id {endpoint_id}" if endpoint_id else ""))]
+    id_note = f", endpoint id {endpoint_id}" if endpoint_id else ""
+    facts = [op.caller_fact(op.scheduled, f"endpoint {endpoint}{id_note}")]
     if op.route is not None:
         same = " (the same id the scheduled event carries)" if endpoint_id and endpoint_id == op.route.id else ""
         facts.append(Evidence("registry", "Nexus Registry", note=(
@@ -238,8 +240,9 @@ def _route_step(op: _Operation) -> Step:
         where = f"namespace {op.route.namespace}, task queue {op.route.task_queue}"
     else:
         where = "the target recorded when it was created (it is no longer in the Registry)"
-    if op.handler_start is not None:
-        facts.append(op.handler_fact(op.handler_start, f"the handler's workflow ran in namespace {op.handler.namespace}"))
+    if op.handler_start is not None and op.handler is not None:
+        facts.append(op.handler_fact(op.handler_start,
+                                     f"the handler's workflow ran in namespace {op.handler.namespace}"))
     explanation = (
         f"The caller named only the endpoint. The server looked {endpoint} up in the Nexus Registry and "
         f"sent the request to {where}, where the handler's worker picks it up as a Nexus task. The caller "
@@ -274,7 +277,7 @@ def _async_handler_step(op: _Operation) -> Step:
     assert op.started is not None
     token = preview(op.started.fields.get("token_decoded") or op.started.fields.get("operation_token"), 120)
     facts = []
-    if op.handler_start is not None:
+    if op.handler_start is not None and op.handler is not None:
         callbacks = op.handler_start.fields.get("completion_callbacks", 0)
         facts.append(op.handler_fact(op.handler_start, f"{callbacks} completion callback(s) attached"))
         started_there = (f"The handler started workflow {op.handler.workflow_id} "
@@ -334,6 +337,7 @@ def lifecycle_of(caller: History, scheduled: EventView, handlers: Sequence[Histo
     """The steps of the operation ``caller`` scheduled at event ``scheduled``, from real events
     (and, for a running caller, from its ``describe``: attempts of an operation still pending)."""
     op = _Operation(caller, scheduled, handlers, endpoints, description)
+    steps: tuple[Step, ...]
     if op.kind == "async":
         steps = (_schedule_step(op), _route_step(op), _async_handler_step(op), _async_result_step(op))
     else:
@@ -360,6 +364,7 @@ class Walkthrough:
             raise ValueError("No Nexus operations to walk through: the workflow scheduled none.")
         self.operations = list(operations)
         self.choice = self.index_of(kind) if kind else 0
+        self.ui_urls: dict[str, str] = {}  # caller "namespace/workflow id" -> its Web UI page, when the lab has one
 
     def index_of(self, kind: str) -> int:
         """The first operation of ``kind`` ("sync" or "async")."""
@@ -405,10 +410,10 @@ async def _ensure_story(lab: Any) -> None:
 
 async def run_story_operation(lab: Any, kind: str) -> History:
     """Run one sync (getQuickScore) or async (checkTransaction) operation now; its caller history."""
-    workflow = {"sync": QuickScoreWorkflow, "async": CheckTransactionWorkflow}[kind]
     workflow_id = f"walkthrough-{kind}-{uuid.uuid4().hex[:6]}"
     request = demo.PaymentRequest(demo.Transaction(workflow_id, 120), endpoint=WALKTHROUGH_ENDPOINT)
-    await lab.execute(workflow.run, request, namespace=demo.CALLER_NAMESPACE, task_queue=WALKTHROUGH_CALLER_QUEUE,
+    run = QuickScoreWorkflow.run if kind == "sync" else CheckTransactionWorkflow.run
+    await lab.execute(run, request, namespace=demo.CALLER_NAMESPACE, task_queue=WALKTHROUGH_CALLER_QUEUE,
                       id=workflow_id, id_conflict_policy=WorkflowIDConflictPolicy.TERMINATE_EXISTING)
     return await lab.history(workflow_id, namespace=demo.CALLER_NAMESPACE)
 
@@ -431,6 +436,7 @@ async def walkthrough(lab: Any, kind: str = "sync", *, workflow_id: str | None =
                        if caller.status == "RUNNING" else None)
         operations += lifecycles(caller, await lab.follow(caller), endpoints, description)
     walk = Walkthrough(operations)
+    walk.ui_urls = {f"{c.namespace}/{c.workflow_id}": url for c in callers if (url := c.web_ui_url())}
     if any(op.kind == kind for op in operations):
         walk.choice = walk.index_of(kind)
     return walk

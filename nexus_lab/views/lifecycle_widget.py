@@ -11,7 +11,7 @@ import html
 
 import ipywidgets as w
 
-from nexus_lab.views.display import TextFallback
+from nexus_lab.views.display import TextFallback, ui_link_html
 from nexus_lab.views.lifecycle import (
     Evidence,
     OperationLifecycle,
@@ -63,7 +63,8 @@ def _evidence_row(evidence: Evidence) -> str:
 
 def step_html(op: OperationLifecycle, index: int) -> str:
     step = op.steps[index]
-    head = "".join(f"<th>{h}</th>" for h in ("side", "history", "event", "time", "since scheduled", "type", "attributes"))
+    columns = ("side", "history", "event", "time", "since scheduled", "type", "attributes")
+    head = "".join(f"<th>{h}</th>" for h in columns)
     rows = "".join(_evidence_row(e) for e in step.evidence)
     return (f'<div class="nexus-lab-step" role="region" aria-live="polite">'
             f"<h4>Step {index + 1} of {len(op.steps)}: {html.escape(step.title)}</h4>"
@@ -80,7 +81,7 @@ class LifecycleWidget(TextFallback, w.VBox):
         labels = [op.short_label for op in walkthrough.operations]
         options = [(label if labels.count(label) == 1 else f"{label} #{op.scheduled_event_id} "
                     f"({op.caller_where.split('/')[-1]})", i) for i, (label, op) in
-                   enumerate(zip(labels, walkthrough.operations))]
+                   enumerate(zip(labels, walkthrough.operations, strict=True))]
         self.chooser = w.ToggleButtons(options=options, value=walkthrough.choice, description="Operation:",
                                        style={"button_width": "auto"})
         self.back_button = w.Button(description="◀ Back", tooltip="Previous step")
@@ -126,7 +127,8 @@ class LifecycleWidget(TextFallback, w.VBox):
 
     def _render(self) -> None:
         op = self.operation
-        self.source.value = f"<small>{html.escape(op.label)}</small>"
+        link = ui_link_html(self.walkthrough.ui_urls.get(op.caller_where), "open the caller in the Web UI")
+        self.source.value = f"<small>{html.escape(op.label)}</small>{link}"
         self.diagram.value = diagram_html(op, self.step)
         self.step_view.value = step_html(op, self.step_index)
         self.back_button.disabled = self.step_index == 0

@@ -8,7 +8,7 @@ the facts themselves are also in the widget's table and the text form, for reade
 from __future__ import annotations
 
 import html
-from typing import Sequence
+from collections.abc import Sequence
 
 from nexus_lab.views.timeline import Mark, Timeline, _histories, nice_step
 
@@ -46,7 +46,8 @@ def _lane_label(index: int, timeline: Timeline) -> str:
             f'<text x="6" y="{y + 36}" font-size="11">{html.escape(where)}</text>'
             f'<text x="6" y="{y + 51}" font-size="10" fill="#666">{html.escape(lane.history.workflow_type)} · '
             f"{html.escape(lane.history.status)}</text>"
-            f'<line x1="{LABEL_W}" y1="{y + LANE_H / 2}" x2="{WIDTH - RIGHT_PAD}" y2="{y + LANE_H / 2}" stroke="#ccc"/>')
+            f'<line x1="{LABEL_W}" y1="{y + LANE_H / 2}" x2="{WIDTH - RIGHT_PAD}" '
+            f'y2="{y + LANE_H / 2}" stroke="#ccc"/>')
 
 
 def _centre(mark: Mark, timeline: Timeline) -> tuple[float, float]:

@@ -82,7 +82,8 @@ async def test_widget_steps_with_next_and_back_and_switches_operation(story_walk
     assert widget.step_index == 3 and widget.next_button.disabled
     assert "The result comes back inline" in widget.step_view.value
     outcome_id = cited(op.steps[3], "caller")[0].id
-    assert f"<td>#{outcome_id}</td>" in widget.step_view.value and "<td>NexusOperationCompleted</td>" in widget.step_view.value
+    assert f"<td>#{outcome_id}</td>" in widget.step_view.value
+    assert "<td>NexusOperationCompleted</td>" in widget.step_view.value
     widget.next_button.click()  # past the end: stays
     assert widget.step_index == 3
 
@@ -136,3 +137,47 @@ async def test_a_failed_operation_is_told_as_it_happened(lab, risky):
     assert (op.kind, op.outcome) == ("sync", "failed")
     assert cited(op.steps[-1], "caller") == [failed]
     assert "payment p-9 is on the deny list" in op.steps[-1].explanation
+
+
+def _chapter_step_lines(notebook: str, cell_id: str) -> list[str]:
+    """The "Step n · actor · title" lines a chapter's checked walkthrough cell printed (its committed output)."""
+    from pathlib import Path
+
+    import nbformat
+
+    path = Path(__file__).resolve().parents[2] / "notebooks" / notebook
+    cell = next(c for c in nbformat.read(path, as_version=4).cells if c.get("id") == cell_id)
+    text = "".join(o.get("text", "") for o in cell.outputs)
+    return [line for line in text.splitlines() if line.startswith("Step ")]
+
+
+@pytest.mark.parametrize(("kind", "notebook", "cell_id"), [
+    ("sync", "03-sync-operations.ipynb", "03-07b"),
+    ("async", "04-async-operations.ipynb", "04-07b"),
+])
+async def test_chapter_walkthrough_clicks_through_a_run_of_its_own(lab, story_walkthrough, kind, notebook,
+                                                                    cell_id):
+    """Chapters 3 and 4 walk through their own run by workflow ID: the widget steps through the same steps
+    the chapter's text form printed, and links the caller to the Web UI."""
+    from nexus_lab import demo
+    from nexus_lab.story.payments import CheckTransactionWorkflow, QuickScoreWorkflow
+    from nexus_lab.views import lifecycle
+
+    workflow_id = f"wt-chapter-{kind}"
+    run = QuickScoreWorkflow.run if kind == "sync" else CheckTransactionWorkflow.run
+    request = demo.PaymentRequest(demo.Transaction(workflow_id, 300), endpoint=lifecycle.WALKTHROUGH_ENDPOINT)
+    await lab.execute(run, request, namespace="payments", task_queue=lifecycle.WALKTHROUGH_CALLER_QUEUE, id=workflow_id)
+    walk = await nexus_lab.walkthrough(lab, workflow_id=workflow_id, namespace="payments")
+    widget = LifecycleWidget(walk)
+    assert [op.kind for op in walk.operations] == [kind]
+
+    seen = [widget.current_text().splitlines()[1]]
+    while not widget.next_button.disabled:
+        widget.next_button.click()
+        seen.append(widget.current_text().splitlines()[1])
+    total = len(widget.operation.steps)
+    expected = [line.replace("Step ", "", 1) for line in _chapter_step_lines(notebook, cell_id)]
+    assert [line.split(" of ", 1)[0].removeprefix("Step ") + line.split(f" of {total}", 1)[1] for line in seen] \
+        == expected
+    url = lab.web_ui_url(workflow_id, namespace="payments")
+    assert url and f'href="{url}/' in widget.source.value  # this run's page: the URL goes on with its run ID

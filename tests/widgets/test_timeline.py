@@ -25,7 +25,8 @@ async def test_caller_and_handler_share_one_clock(lab, story_walkthrough):
         ("B", "handler", f"{handler.namespace}/{handler.workflow_id}")]
     assert tl.origin == caller.events[0].time
     handler_start = tl.mark("B#1")
-    assert handler_start.offset_ms == pytest.approx((handler.events[0].time - caller.events[0].time).total_seconds() * 1000)
+    expected_ms = (handler.events[0].time - caller.events[0].time).total_seconds() * 1000
+    assert handler_start.offset_ms == pytest.approx(expected_ms)
     offsets = [m.offset_ms for m in tl.marks]
     assert offsets == sorted(offsets)
     scheduled = tl.mark(f"A#{op.scheduled_event_id}")
@@ -37,14 +38,16 @@ async def test_caller_and_handler_share_one_clock(lab, story_walkthrough):
 async def test_links_are_resolved_both_ways_and_from_either_end(lab, story_walkthrough):
     op = async_op(story_walkthrough)
     from_caller = await nexus_lab.timeline(lab, op.caller_workflow_id, namespace=op.caller_namespace)
-    started_id = (await lab.history(op.caller_workflow_id, namespace=op.caller_namespace)).find("NexusOperationStarted")[0].id
+    caller = await lab.history(op.caller_workflow_id, namespace=op.caller_namespace)
+    started_id = caller.find("NexusOperationStarted")[0].id
     assert [c.text() for c in from_caller.connections] == [
         f"A #{started_id} NexusOperationStarted → B #1 WorkflowExecutionStarted",
         f"B #1 WorkflowExecutionStarted → A #{op.scheduled_event_id} NexusOperationScheduled"]
     assert from_caller.outside == []
 
     handler_lane = from_caller.lane("B")
-    from_handler = await nexus_lab.timeline(lab, handler_lane.history.workflow_id, namespace=handler_lane.history.namespace)
+    handler = handler_lane.history
+    from_handler = await nexus_lab.timeline(lab, handler.workflow_id, namespace=handler.namespace)
     assert [lane.where for lane in from_handler.lanes] == [lane.where for lane in from_caller.lanes]
     assert [c.text() for c in from_handler.connections] == [c.text() for c in from_caller.connections]
 
@@ -159,3 +162,39 @@ async def _timeline_once_retried(lab, workflow_id, namespace, timeout=20.0):
             return tl
         assert asyncio.get_running_loop().time() < deadline, f"no retry seen in {timeout}s: {ops}"
         await asyncio.sleep(0.3)
+
+
+async def test_several_timelines_on_one_page(lab, story_walkthrough):
+    """Chapter 7 shows runs that differ in one choice side by side: one widget per run, under its title."""
+    from nexus_lab.views.timeline import timelines
+    from nexus_lab.views.timeline_widget import TimelinesWidget
+
+    ids = [op.caller_workflow_id for op in story_walkthrough.operations]
+    page = await timelines(lab, ids, namespace="payments", titles=["sync", "async"])
+    assert [(title, [lane.role for lane in tl.lanes]) for title, tl in page.pairs()] == [
+        ("sync", ["caller"]), ("async", ["caller", "handler"])]
+    assert page.text() == f"== sync ==\n{page.timelines[0].text()}\n\n== async ==\n{page.timelines[1].text()}"
+
+    widget = TimelinesWidget(page)
+    data = widget._repr_mimebundle_()
+    assert (data[0] if isinstance(data, tuple) else data)["text/plain"] == page.text()
+    assert [part.timeline for part in widget.parts] == page.timelines
+    async_part = widget.parts[1]
+    async_part.link_buttons[0].click()  # each part is a full timeline widget: its links work on their own
+    assert async_part.selected.key == page.timelines[1].connections[0].source.key
+    assert widget.parts[0].link_buttons == []
+    with pytest.raises(ValueError, match="1 titles for 2 workflows"):
+        await timelines(lab, ids, namespace="payments", titles=["only one"])
+
+
+async def test_each_history_links_to_the_web_ui(lab, story_walkthrough):
+    op = async_op(story_walkthrough)
+    tl = await nexus_lab.timeline(lab, op.caller_workflow_id, namespace=op.caller_namespace)
+    links = tl.ui_links()
+    assert [label for label, _url in links] == [f"{lane.key} {lane.where}" for lane in tl.lanes]
+    for (_label, url), lane in zip(links, tl.lanes, strict=True):  # each run's own page
+        h = lane.history
+        assert url == lab.web_ui_url(h.workflow_id, namespace=h.namespace, run_id=h.run_id)
+    widget = TimelineWidget(tl)
+    assert all(f'href="{url}"' in widget.title.value for _label, url in links)
+    assert all(f'href="{url}"' in tl._repr_html_() for _label, url in links)
