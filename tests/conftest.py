@@ -39,3 +39,45 @@ async def lab():
 def unique():
     """A short random suffix, so names created by one test never meet another test's."""
     return uuid.uuid4().hex[:8]
+
+
+# --- tiers ------------------------------------------------------------------------------------------
+# The fast tier (`pytest -m fast`: no server, no kernel, no child process; ≤ 20 s in all) is what a module
+# or test declares with `pytest.mark.no_server`, minus any test that uses a server fixture (directly or
+# through another fixture) or is marked `slow`; everything else is the server tier (`-m server`). The time table at the end
+# shows both tiers.
+SERVER_FIXTURES = {"lab", "check_server"}
+_tier_seconds: dict[str, float] = {"fast": 0.0, "server": 0.0}
+_session = {"start": 0.0}
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects by these marks
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        needs_server = bool(SERVER_FIXTURES & set(getattr(item, "fixturenames", ()))) or any(
+            item.get_closest_marker(name) for name in ("server", "slow"))
+        fast = item.get_closest_marker("no_server") and not needs_server
+        item.add_marker(pytest.mark.fast if fast else pytest.mark.server)
+
+
+def pytest_sessionstart(session):
+    import time
+
+    _session["start"] = time.monotonic()
+
+
+def pytest_runtest_logreport(report):
+    tier = "server" if "server" in report.keywords else "fast"
+    _tier_seconds[tier] += report.duration
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    import time
+
+    if not any(_tier_seconds.values()):
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section("test tiers")
+    write(f"fast tier (no server)   {_tier_seconds['fast']:7.1f} s of test time")
+    write(f"server tier             {_tier_seconds['server']:7.1f} s of test time")
+    write(f"wall clock              {time.monotonic() - _session['start']:7.1f} s")

@@ -11,6 +11,8 @@ import nexus_lab
 
 from .story import FraudCheckWorkflow, Transaction
 
+pytestmark = pytest.mark.no_server  # the fast tier: see tests/conftest.py
+
 
 @pytest.fixture
 def clean_env(monkeypatch):

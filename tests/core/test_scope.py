@@ -15,6 +15,8 @@ from nexus_lab.workshop.scope import (
     normalise_learner,
 )
 
+pytestmark = pytest.mark.no_server  # the fast tier: see tests/conftest.py
+
 
 def test_learner_names_are_normalised_or_refused():
     assert normalise_learner("Alice Smith") == "alice-smith" == normalise_learner("  ALICE_smith ")

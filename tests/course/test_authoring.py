@@ -12,6 +12,8 @@ from nexus_lab.course.authoring import dev_check, fix
 from nexus_lab.course.manifest import ManifestError, derived_fields, load_manifest
 from nexus_lab.errors import NexusLabError
 
+pytestmark = pytest.mark.no_server  # the fast tier: see tests/conftest.py
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

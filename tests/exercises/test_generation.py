@@ -12,6 +12,8 @@ from nexus_lab.course.practice import (
 
 from .conftest import ROOT
 
+pytestmark = pytest.mark.no_server  # the fast tier: see tests/conftest.py
+
 
 def test_committed_practice_files_match_their_solutions(manifest):
     stale = stale_practice_files(ROOT, [(e.solution, e.file) for e in manifest.exercises])

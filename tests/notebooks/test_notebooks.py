@@ -28,6 +28,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 from clean_notebooks import problems  # noqa: E402
 
+pytestmark = pytest.mark.no_server  # the fast tier: see tests/conftest.py
+
 NOTEBOOKS = [ROOT / chapter.notebook for chapter in load_manifest(ROOT).chapters]
 SANITIZE = ROOT / "tests" / "nbval_sanitize.cfg"
 PER_NOTEBOOK_TIMEOUT_S = 90

@@ -15,6 +15,8 @@ from nexus_lab.course.exercises import manifest
 from nexus_lab.views.cards import chapter_cards, read_card
 from nexus_lab.views.cards_widget import ExerciseCardsWidget
 
+pytestmark = pytest.mark.no_server  # the fast tier: see tests/conftest.py
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

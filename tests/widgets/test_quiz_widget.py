@@ -13,6 +13,8 @@ from nexus_lab.course import progress
 from nexus_lab.course.quiz import QuizFormatError, load_quiz
 from nexus_lab.views.quiz_widget import QuizWidget
 
+pytestmark = pytest.mark.no_server  # the fast tier: see tests/conftest.py
+
 
 def recorded(progress_file, question_id):
     return json.loads(progress_file.read_text())["quizzes"]["widget-test"][question_id]
