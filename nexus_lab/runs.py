@@ -175,8 +175,10 @@ async def _first_task_failure(handle: WorkflowHandle, namespace: str) -> _TaskFa
         while True:
             grew.clear()
             grown: asyncio.Future[_TaskFailure | None] = asyncio.ensure_future(more_to_watch())
-            done, _ = await asyncio.wait({*watches, grown}, return_when=asyncio.FIRST_COMPLETED)
-            grown.cancel()
+            try:
+                done, _ = await asyncio.wait({*watches, grown}, return_when=asyncio.FIRST_COMPLETED)
+            finally:  # also when this watch is cancelled: a pending task left behind is reported at GC
+                grown.cancel()
             for task in done - {grown}:
                 watches.discard(task)
                 failure = None if task.exception() else task.result()
