@@ -15,7 +15,7 @@ WORKSPACE ?= workspace
 # Extra JupyterLab options, e.g. `make lab LAB_ARGS="--no-browser --port 9999"`.
 LAB_ARGS ?=
 
-.PHONY: install lab author-lab test demo bench verify clean-notebooks
+.PHONY: install polyglot lab author-lab test demo bench verify clean-notebooks
 
 # The one install step, shared with .devcontainer/ and binder/ (tools/setup.sh).
 $(STAMP): pyproject.toml setup.py tools/setup.sh
@@ -24,14 +24,22 @@ $(STAMP): pyproject.toml setup.py tools/setup.sh
 
 install: $(STAMP)
 
-lab: $(STAMP)
+# Chapter 13's TypeScript side (polyglot/): installed from its lock file and compiled once when Node.js >= 18
+# is on PATH; without it, say so and go on (every other chapter works without Node.js).
+polyglot: $(STAMP)
+	@if node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 18 ? 0 : 1)' 2>/dev/null; then \
+	  [ -d polyglot/node_modules/@temporalio/worker ] || npm ci --prefix polyglot --no-audit --no-fund; \
+	  $(BIN)/python -c 'from nexus_lab import polyglot; polyglot.ensure_built()'; \
+	else echo "Chapter 13 (Nexus across languages) needs Node.js >= 18 and npm: install them, then run make polyglot."; fi
+
+lab: $(STAMP) polyglot
 	$(BIN)/nexus-lab init $(WORKSPACE)
 	$(BIN)/nexus-lab lab $(WORKSPACE) $(LAB_ARGS)
 
 author-lab: $(STAMP)
 	$(BIN)/nexus-lab lab . $(LAB_ARGS)
 
-test: $(STAMP)
+test: $(STAMP) polyglot
 	./tools/ensure_chromium.sh
 	$(BIN)/python -m pytest
 
