@@ -55,10 +55,12 @@ class PolyglotError(NexusLabError, RuntimeError):
 
 
 def project_dir() -> Path:
-    """``polyglot/`` at the course root (beside ``notebooks/``)."""
+    """``polyglot/`` of the course: a learner's workspace has none, so it is the checkout's (where
+    ``make polyglot`` installed it)."""
     from nexus_lab.config import course_root
+    from nexus_lab.course.workspace import course_file
 
-    return course_root() / "polyglot"
+    return course_file(course_root(), "polyglot")
 
 
 def node_version() -> tuple[int, int, int] | None:
