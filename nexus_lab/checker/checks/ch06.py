@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from nexus_lab.checker.checks.common import (
     Call,
+    Outcome,
+    ProbeBatch,
     ProbeCaller,
     RefFraudHandler,
     learner_transaction,
+    probe_many,
     quiet,
 )
+from nexus_lab.story.fraud_v1 import AMOUNT_LIMIT
 from nexus_lab.checker.context import (
     CALLER_NAMESPACE,
     Check,
@@ -24,17 +28,31 @@ def _handler_error(outcome) -> dict:
 
 
 async def check_error_classes(c: Check) -> None:
-    await c.setup(handlers=[c.attr("FraudServiceHandler")()], callers=[ProbeCaller])
-    import fraud_contract
+    await c.setup(handlers=[c.attr("FraudServiceHandler")()], callers=[ProbeCaller, ProbeBatch])
+    # Each rule at and beside its edge: 0 is invalid, 1 is fine; the limit itself is allowed.
+    amounts = [-5, 0, 1, AMOUNT_LIMIT, AMOUNT_LIMIT + 1]
+    outcomes: dict[int, Outcome] = {}
 
-    async with c.test("invalid input (amount -5) → HandlerError BAD_REQUEST"):
-        outcome = await c.run_caller(ProbeCaller.run, Call("getQuickScore", {"id": c.unique("T"), "amount": -5}))
-        got = _handler_error(outcome).get("type")
-        c.expect(got == "BAD_REQUEST",
-                 f"Expected the caller to see NexusOperationError ← HandlerError(BAD_REQUEST); it got {outcome.describe()}.")
+    async def call_all() -> dict[int, Outcome]:
+        calls = [Call("getQuickScore", {"id": c.unique("T"), "amount": a}) for a in amounts]
+        return dict(zip(amounts, await probe_many(c, calls, timeout=8)))
+    for amount in (-5, 0):
+        async with c.test(f"invalid input (amount {amount}) → HandlerError BAD_REQUEST"):
+            outcomes = outcomes or await call_all()
+            outcome = outcomes[amount]
+            got = _handler_error(outcome).get("type")
+            c.expect(got == "BAD_REQUEST", "Expected the caller to see NexusOperationError ← "
+                                           f"HandlerError(BAD_REQUEST); it got {outcome.describe()}."
+                                           + (" The rule is amount <= 0." if amount == 0 else ""))
+    for amount, score in ((1, 0), (AMOUNT_LIMIT, 90)):
+        async with c.test(f"a valid amount ({amount}) is scored"):
+            outcome = outcomes[amount]
+            c.expect(outcome.ok and outcome.result.get("score") == score,
+                     f"Expected the score {score} for amount {amount}; the caller got {outcome.describe()}."
+                     + (" The limit itself is allowed: only amount > AMOUNT_LIMIT is refused."
+                        if amount == AMOUNT_LIMIT else ""))
     async with c.test("a business rule (amount over the limit) → OperationError FAILED"):
-        amount = fraud_contract.AMOUNT_LIMIT + 1
-        outcome = await c.run_caller(ProbeCaller.run, Call("getQuickScore", {"id": c.unique("T"), "amount": amount}))
+        outcome = outcomes[AMOUNT_LIMIT + 1]
         cause = outcome.cause()
         c.expect(cause.get("class") == "ApplicationError" and cause.get("type") == "OperationError",
                  f"Expected NexusOperationError ← ApplicationError(type='OperationError'), which is how "
@@ -50,7 +68,7 @@ async def check_error_classes(c: Check) -> None:
             if described.status != "RUNNING":
                 return "ended"
             return ops[0] if ops and ops[0].attempt >= 2 and ops[0].last_failure else None
-        op = await c.eventually(retrying, within=3)
+        op = await c.eventually(retrying, within=6)
         if op in (None, "ended"):
             outcome = await quiet(handle.result(timeout=1))
             await quiet(handle.raw.terminate())
@@ -67,18 +85,24 @@ async def check_error_classes(c: Check) -> None:
 async def check_branch_on_cause(c: Check) -> None:
     workflow_cls = c.attr("PaymentWorkflow")
     await c.setup(handlers=[RefFraudHandler()], callers=[workflow_cls])
+    # Every branch, and both sides of the score's edge (4 999 → 49, 5 000 → 50).
     cases = [("a valid small payment", 1_000, "DE", "approved"),
+             ("a score of 49", 4_999, "DE", "approved"),
+             ("a score of 50", 5_000, "DE", "review"),
              ("invalid input (HandlerError BAD_REQUEST)", -1, "DE", "rejected"),
              ("a business rule (OperationError FAILED)", 5_000_000, "DE", "declined")]
-    for name, amount, country, expected in cases:
+    handles = [await c.start_caller(workflow_cls.run, learner_transaction(c, amount, country), timeout=6)
+               for _, amount, country, _ in cases]
+    unexpected = await c.start_caller(workflow_cls.run, learner_transaction(c, 100, "ZZ"), timeout=6)
+    for (name, _, _, expected), handle in zip(cases, handles):
         async with c.test(f"{name} → {expected!r}"):
-            result = await c.run_caller(workflow_cls.run, learner_transaction(c, amount, country))
+            result = await c.guard(handle.result())
             c.expect(result == expected, f"Expected {expected!r}; PaymentWorkflow returned {result!r}.")
     async with c.test("anything else (HandlerError NOT_IMPLEMENTED) fails the workflow"):
         from temporalio.client import WorkflowFailureError
 
         try:
-            result = await c.run_caller(workflow_cls.run, learner_transaction(c, 100, "ZZ"))
+            result = await c.guard(unexpected.result())
         except WorkflowFailureError:
             return
         c.fail(f"An unexpected error must not be hidden: PaymentWorkflow returned {result!r}; re-raise it instead.")

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from nexus_lab.checker.checks.common import (
     RefSlowCleanupHandler,
     RefSlowCleanupWorkflow,
@@ -12,6 +14,7 @@ from nexus_lab.checker.checks.common import (
     learner_transaction,
     tx,
 )
+from nexus_lab.runs import LabTimeoutError
 from nexus_lab.checker.context import (
     Check,
 )
@@ -42,9 +45,19 @@ async def check_cancel_type(c: Check) -> None:
     transaction = learner_transaction(c, 9_000)
     handle = await c.start_caller(workflow_cls.run, transaction, timeout=4)
     async with c.test("the withdrawn payment ends 'withdrawn'"):
-        c.expect(await caller_saw_start(c, handle.id), "checkTransaction never started.")
+        c.expect(await c.guard(caller_saw_start(c, handle.id, within=5)), "checkTransaction never started.")
+        await asyncio.sleep(0.3)  # a payment nobody withdrew keeps its check running
+        early = (await c.caller_history(handle.id)).nexus_event_types()
+        c.expect("NexusOperationCancelRequested" not in early,
+                 f"The check was cancelled before the customer withdrew ({events_text(early)}): cancel only "
+                 "once the withdraw signal has come.")
         await handle.raw.signal("withdraw")
-        result = await handle.result(timeout=3)
+        try:
+            result = await c.guard(handle.result(timeout=4))
+        except LabTimeoutError:
+            events = (await c.caller_history(handle.id)).nexus_event_types()
+            c.fail(f"After the withdraw signal PaymentWorkflow did not end; its history shows {events_text(events)}. "
+                   "Cancel the operation's handle (handle.cancel()) once self.withdrawn is set, then await it.")
         c.expect(result == "withdrawn", f"Expected 'withdrawn'; PaymentWorkflow returned {result!r}.")
     async with c.test("it returns once the cancel request is acknowledged, without waiting for the clean-up"):
         events = (await c.caller_history(handle.id)).nexus_event_types()
@@ -65,9 +78,9 @@ async def check_cleanup(c: Check) -> None:
     handle = await c.start_caller(WithdrawingCaller.run, transaction, timeout=4)
     check_id = f"fraud-check-{transaction['id']}"
     async with c.test("Payments cancels the check and sees NexusOperationCanceled"):
-        c.expect(await caller_saw_start(c, handle.id), "checkTransaction never started.")
+        c.expect(await c.guard(caller_saw_start(c, handle.id, within=5)), "checkTransaction never started.")
         await handle.raw.signal("withdraw")
-        await handle.result(timeout=3)
+        await c.guard(handle.result(timeout=5))
         events = (await c.caller_history(handle.id)).nexus_event_types()
         if events[-1:] != ["NexusOperationCanceled"]:
             handler = await c.handler_history(check_id)
@@ -77,9 +90,13 @@ async def check_cleanup(c: Check) -> None:
     handler = await c.handler_history(check_id)
     types = handler.event_types()
     async with c.test("the handler workflow ran release_hold after the cancel request"):
-        activities = [e.fields.get("activity") for e in handler.find("ActivityTaskScheduled")]
+        scheduled = handler.find("ActivityTaskScheduled")
+        activities = [e.fields.get("activity") for e in scheduled]
         c.expect("release_hold" in activities, "release_hold never ran: the hold on the card stays. "
                                                f"The handler workflow's events: {' → '.join(types)}.")
+        given = scheduled[activities.index("release_hold")].fields.get("input")
+        c.expect(given == transaction["id"], f"release_hold got {given!r}; expected the transaction's ID "
+                                             f"{transaction['id']!r}: the hold to release is that one.")
         c.expect(types.index("WorkflowExecutionCancelRequested") < types.index("ActivityTaskScheduled"),
                  "release_hold ran before the cancellation was requested.")
         c.expect("ActivityTaskCompleted" in types, "release_hold was scheduled but did not complete.")

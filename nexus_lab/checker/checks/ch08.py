@@ -8,6 +8,7 @@ from nexus_lab.checker.checks.common import (
     events_text,
 )
 from nexus_lab.checker.context import Check
+from nexus_lab.story.fraud_v1 import Transaction
 
 SCENARIOS = ("A", "B", "C", "D")
 
@@ -22,14 +23,12 @@ async def check_predict_events(c: Check) -> None:
     scenarios = {name: c.attr(f"Scenario{name}") for name in SCENARIOS}
     await c.setup(handlers=[RefFraudHandler()], handler_workflows=[RefFraudCheckWorkflow],
                   callers=list(scenarios.values()))
-    import fraud_contract
-
     for name, workflow_cls in scenarios.items():
         async with c.test(f"scenario {name}: {workflow_cls.__doc__.split(':', 1)[-1].strip()}"):
             guess = predictions.get(name) or []
             c.expect(guess, f"No prediction for scenario {name} yet: PREDICTIONS[{name!r}] is empty.")
             wid = c.unique(f"scenario-{name.lower()}")
-            await c.run_caller(workflow_cls.run, fraud_contract.Transaction(c.unique("T"), 0), id=wid)
+            await c.run_caller(workflow_cls.run, Transaction(c.unique("T"), 0), id=wid)
             real = (await c.caller_history(wid)).nexus_event_types()
             c.expect(_normalised(guess) == real,
                      f"You predicted {events_text(_normalised(guess))};\nthe real run shows {events_text(real)}.")

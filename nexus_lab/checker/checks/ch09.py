@@ -75,7 +75,7 @@ async def check_capstone(c: Check) -> None:
     small = learner_transaction(c, 300, label="small")
     async with c.test("1 · a small payment is scored, checked and approved"):
         handle = await c.start_caller(workflow_cls.run, small)
-        receipt = await handle.result()
+        receipt = await c.guard(handle.result())
         history = await c.caller_history(handle.id)
         operations = [e.fields.get("operation") for e in history.find("NexusOperationScheduled")]
         c.expect(operations, f"PaymentWorkflow returned {_receipt_text(receipt)} without calling the Fraud team: "
@@ -88,6 +88,9 @@ async def check_capstone(c: Check) -> None:
         c.expect(getattr(receipt, "approved", None) is True and getattr(receipt, "quick_score", None) == 3,
                  f"Expected an approved receipt with quick_score 3 (what getQuickScore said); got "
                  f"{_receipt_text(receipt)}.")
+        c.expect(getattr(receipt, "transaction_id", None) == small.id,
+                 f"The receipt is for {getattr(receipt, 'transaction_id', None)!r}; expected the payment's "
+                 f"transaction ID {small.id!r}.")
         timeout = history.find("NexusOperationScheduled")[1].fields.get("schedule_to_close_timeout")
         c.expect(timeout and timedelta(seconds=float(timeout.rstrip("s"))) >= timedelta(days=7),
                  f"checkTransaction is allowed {timeout or 'no schedule_to_close_timeout'}; an analyst may "
@@ -143,9 +146,10 @@ async def _check_worker_restart(c: Check, workflow_cls: type) -> None:
         await _wait_for_check_started(c, handle, "A 7 000 payment")
         await c.lab.stop_worker(namespace=HANDLER_NAMESPACE, task_queue=HANDLER_QUEUE)
         await c.lab.stop_worker(namespace=CALLER_NAMESPACE, task_queue=CALLER_QUEUE)
-        # The analyst approves while no worker runs: the server keeps the signal in the history.
-        await c.lab.client(HANDLER_NAMESPACE).get_workflow_handle(f"fraud-check-{big.id}").signal("review", True)
+        # The analyst declines while no worker runs: the server keeps the signal in the history.
+        await c.lab.client(HANDLER_NAMESPACE).get_workflow_handle(f"fraud-check-{big.id}").signal("review", False)
         await _start_workers(c, workflow_cls)
-        receipt = await handle.result()
-        c.expect(getattr(receipt, "approved", None) is True and getattr(receipt, "quick_score", None) == 70,
-                 f"Expected an approved receipt with quick_score 70 after the restart; got {_receipt_text(receipt)}.")
+        receipt = await c.guard(handle.result())
+        c.expect(getattr(receipt, "approved", None) is False and getattr(receipt, "quick_score", None) == 70,
+                 "The analyst said no while the workers were down; expected a declined receipt with quick_score 70 "
+                 f"after the restart, got {_receipt_text(receipt)}.")

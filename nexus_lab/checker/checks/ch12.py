@@ -144,3 +144,62 @@ def _seconds(value: float) -> Any:
     from datetime import timedelta
 
     return timedelta(seconds=value)
+
+
+# --- ch12-fraud-worker ---------------------------------------------------------------------------------
+async def check_fraud_worker(c: Check) -> None:
+    from temporalio.worker import Worker
+
+    from nexus_lab.checker.checks.common import events_text, probe
+
+    make_worker = c.attr("fraud_worker", "def fraud_worker(client) -> Worker")
+    c.attr("FraudServiceHandler")
+    await c.lab.namespace(CALLER_NAMESPACE)
+    await c.lab.namespace(HANDLER_NAMESPACE)
+    await c.lab.endpoint(ENDPOINT, namespace=HANDLER_NAMESPACE, task_queue=HANDLER_QUEUE)
+    await c.lab.worker(namespace=CALLER_NAMESPACE, task_queue=CALLER_QUEUE, workflows=[ProbeCaller])
+
+    async with c.test("fraud_worker(client) returns a Worker on the endpoint's task queue"):
+        worker = make_worker(c.lab.client(HANDLER_NAMESPACE))
+        c.expect(isinstance(worker, Worker),
+                 f"fraud_worker returned {type(worker).__name__}; it must return the Worker itself (the process "
+                 "runs it), not run it or return something else.")
+        c.expect(worker.task_queue == HANDLER_QUEUE,
+                 f"fraud_worker's Worker polls task queue {worker.task_queue!r}; the endpoint {ENDPOINT!r} routes "
+                 f"to {HANDLER_QUEUE!r} (HANDLER_TASK_QUEUE).")
+
+    async with worker:
+        for amount, country, expected in [(2_500, "DE", 25), (99_000, "DE", 90), (10, "XX", 100)]:
+            async with c.test(f"getQuickScore: {amount} € in {country} scores {expected}, synchronously"):
+                wid = c.unique("payment")
+                transaction = tx(c, amount, country)
+                outcome = await probe(c, "getQuickScore", transaction, id=wid, timeout=6, op_timeout=4)
+                if not outcome.ok and "timed out" in outcome.describe().lower():
+                    c.fail("Nobody answered getQuickScore on fraud-tq: does the Worker serve the handler "
+                           "(nexus_service_handlers=[FraudServiceHandler()])?")
+                c.expect(outcome.ok, f"The call failed: {outcome.describe()}.")
+                c.expect(outcome.result == {"transaction_id": transaction["id"], "score": expected},
+                         f"Expected QuickScore({transaction['id']!r}, {expected}); got {outcome.result!r}.")
+                events = (await c.caller_history(wid)).nexus_event_types()
+                c.expect(events == ["NexusOperationScheduled", "NexusOperationCompleted"],
+                         f"getQuickScore must be synchronous; the caller's history shows {events_text(events)}.")
+
+        async with c.test("checkTransaction starts FraudCheckWorkflow as fraud-check-<id> and returns its verdict"):
+            wid = c.unique("payment")
+            transaction = tx(c, 40)
+            outcome = await probe(c, "checkTransaction", transaction, id=wid, timeout=6, op_timeout=4)
+            events = (await c.caller_history(wid)).nexus_event_types()
+            c.expect("NexusOperationStarted" in events,
+                     f"checkTransaction must be asynchronous (a workflow-run operation); the caller's history shows "
+                     f"{events_text(events)}.")
+            business_id = f"fraud-check-{transaction['id']}"
+            try:
+                described = await c.lab.describe(business_id, namespace=HANDLER_NAMESPACE)
+            except Exception:  # not found: the handler used another workflow ID
+                c.fail(f"There is no workflow {business_id!r} in the fraud namespace: start FraudCheckWorkflow "
+                       "with the business ID f\"fraud-check-{tx.id}\".")
+            c.expect(not described.never_picked_up,
+                     f"{business_id} was started but no worker ever ran it: register FraudCheckWorkflow in the "
+                     "Worker (workflows=[FraudCheckWorkflow]).")
+            c.expect(outcome.ok and outcome.result.get("approved") is True,
+                     f"Expected an approved Verdict for 40 €; got {outcome.describe()}.")
