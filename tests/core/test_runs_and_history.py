@@ -216,8 +216,12 @@ async def test_schedule_to_close_timeout_ends_the_operation(story, unique):
 
 
 async def test_interrupted_wait_really_stops(story):
+    """The wait itself (runs.wait_for_result) ends promptly when cancelled; LabHandle.result turns that
+    into a one-line LabInterruptedError, a KeyboardInterrupt, which a test's event loop cannot carry."""
+    from nexus_lab.runs import wait_for_result
+
     handle = await story.start_workflow(WaitForeverWorkflow.run, namespace="payments", task_queue="payments-tq")
-    waiting = asyncio.ensure_future(handle.result(timeout=None))
+    waiting = asyncio.ensure_future(wait_for_result(handle.raw, timeout=None))
     await asyncio.sleep(0.5)
     waiting.cancel()  # what a KeyboardInterrupt in a cell does to the awaited task
     started = time.monotonic()
