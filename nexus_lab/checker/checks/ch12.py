@@ -179,7 +179,8 @@ async def check_fraud_worker(c: Check) -> None:
                            "(nexus_service_handlers=[FraudServiceHandler()])?")
                 c.expect(outcome.ok, f"The call failed: {outcome.describe()}.")
                 c.expect(outcome.result == {"transaction_id": transaction["id"], "score": expected},
-                         f"Expected QuickScore({transaction['id']!r}, {expected}); got {outcome.result!r}.")
+                         f"getQuickScore for {amount} € in {country}: expected QuickScore({transaction['id']!r}, "
+                         f"{expected}); got {outcome.result!r}.")
                 events = (await c.caller_history(wid)).nexus_event_types()
                 c.expect(events == ["NexusOperationScheduled", "NexusOperationCompleted"],
                          f"getQuickScore must be synchronous; the caller's history shows {events_text(events)}.")
