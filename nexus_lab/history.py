@@ -21,7 +21,7 @@ import html
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from temporalio.api.common.v1 import Link, Payload, Payloads
@@ -125,7 +125,8 @@ def _failure_label(failure: Failure) -> str:
     if info == "nexus_operation_execution_failure_info":
         return "NexusOperationError"
     if info == "timeout_failure_info":
-        return f"TimeoutError[{TimeoutType.Name(failure.timeout_failure_info.timeout_type).removeprefix('TIMEOUT_TYPE_')}]"
+        kind = TimeoutType.Name(failure.timeout_failure_info.timeout_type).removeprefix("TIMEOUT_TYPE_")
+        return f"TimeoutError[{kind}]"
     if info == "canceled_failure_info":
         return "CancelledError"
     if info == "terminated_failure_info":
@@ -369,7 +370,7 @@ class History:
         self.run_id = run_id
         self.raw = raw
         self.events = [
-            EventView(e.event_id, e.event_time.ToDatetime(tzinfo=timezone.utc), event_type_name(e),
+            EventView(e.event_id, e.event_time.ToDatetime(tzinfo=UTC), event_type_name(e),
                       _kind(event_type_name(e)), _fields(event_type_name(e), e), event_links(e))
             for e in raw
         ]
@@ -465,7 +466,7 @@ _ROW_STYLE = {"nexus": "background:#e8f0fe;font-weight:600", "task": "color:#888
 def _ago(ts: Any) -> str:
     if not ts or not ts.seconds:
         return ""
-    dt = ts.ToDatetime(tzinfo=timezone.utc)
+    dt = ts.ToDatetime(tzinfo=UTC)
     return dt.isoformat(timespec="seconds")
 
 
@@ -680,8 +681,8 @@ def operation_from_raw(namespace: str, raw: Any) -> OperationDescription:
         failure=failure_chain(raw.failure) if raw.HasField("failure") else [],
         last_failure=_last_failure(info), blocked_reason=info.blocked_reason,
         operation_token=info.operation_token, handler_links=links,
-        schedule_time=info.schedule_time.ToDatetime(tzinfo=timezone.utc) if info.HasField("schedule_time") else None,
-        close_time=info.close_time.ToDatetime(tzinfo=timezone.utc) if info.HasField("close_time") else None,
+        schedule_time=info.schedule_time.ToDatetime(tzinfo=UTC) if info.HasField("schedule_time") else None,
+        close_time=info.close_time.ToDatetime(tzinfo=UTC) if info.HasField("close_time") else None,
     )
 
 

@@ -16,15 +16,15 @@ from .story import (
     AnalystDeskWorkflow,
     BrokenFraudCheckWorkflow,
     Call,
-    FaultServiceHandler,
     ChangingWorkflowV1,
     ChangingWorkflowV2,
     ClockReadingWorkflow,
+    FaultServiceHandler,
     FraudCheckWorkflow,
     FraudServiceHandler,
-    Transaction,
     PaymentWorkflow,
     SlowFraudCheckWorkflow,
+    Transaction,
     TypedInputWorkflow,
     WaitForeverWorkflow,
 )
@@ -38,7 +38,8 @@ async def story(lab):
     await lab.endpoint("fraud-detection", namespace="fraud", task_queue="fraud-tq",
                        description="Fraud team's fraud.v1 service")
     await lab.worker(namespace="fraud", task_queue="fraud-tq",
-                     workflows=[FraudCheckWorkflow, SlowFraudCheckWorkflow, AnalystDeskWorkflow, BrokenFraudCheckWorkflow],
+                     workflows=[FraudCheckWorkflow, SlowFraudCheckWorkflow, AnalystDeskWorkflow,
+                                BrokenFraudCheckWorkflow],
                      nexus_services=[FraudServiceHandler(), FaultServiceHandler()])
     await lab.worker(namespace="payments", task_queue="payments-tq",
                      workflows=[PaymentWorkflow, ClockReadingWorkflow, WaitForeverWorkflow, TypedInputWorkflow])
@@ -59,7 +60,8 @@ async def test_sync_operation_history_is_scheduled_then_completed(story, unique)
     assert (scheduled.fields["endpoint"], scheduled.fields["service"], scheduled.fields["operation"]) == (
         "fraud-detection", "fraud.v1", "getQuickScore")
     assert scheduled.fields["input"] == {"id": f"sync-{unique}", "amount": 120, "country": "DE"}
-    assert history.find("NexusOperationCompleted")[0].fields["result"] == {"transaction_id": f"sync-{unique}", "score": 1}
+    assert history.find("NexusOperationCompleted")[0].fields["result"] == {
+        "transaction_id": f"sync-{unique}", "score": 1}
     assert history.status == "COMPLETED"
     text = history.text()
     assert "★ NexusOperationScheduled" in text and "fraud-detection › fraud.v1 › getQuickScore" in text
@@ -69,7 +71,8 @@ async def test_sync_operation_history_is_scheduled_then_completed(story, unique)
 
 async def test_async_operation_links_caller_and_handler_both_ways(story, unique):
     wid = f"async-{unique}"
-    assert await run_payment(story, wid, "check") == f"{wid}: Verdict(transaction_id='{wid}', approved=True, reason='low risk')"
+    assert await run_payment(story, wid, "check") == (
+        f"{wid}: Verdict(transaction_id='{wid}', approved=True, reason='low risk')")
     caller = await story.history(wid, namespace="payments")
     assert caller.nexus_event_types() == [
         "NexusOperationScheduled", "NexusOperationStarted", "NexusOperationCompleted"]
@@ -162,7 +165,7 @@ async def test_sandbox_violation_fails_fast_with_the_line(story):
 
 
 async def test_bad_input_type_fails_fast(story):
-    with pytest.raises(nexus_lab.WorkflowTaskFailedError, match="(?i)input|payment|decode|convert"):
+    with pytest.raises(nexus_lab.WorkflowTaskFailedError, match=r"(?i)input|payment|decode|convert"):
         await story.execute(TypedInputWorkflow.run, "not a payment", namespace="payments", task_queue="payments-tq")
 
 
@@ -177,7 +180,7 @@ async def test_nondeterminism_is_reported(lab, unique):
         await asyncio.sleep(0.05)
     await lab.worker(namespace="payments", task_queue=tq, workflows=[ChangingWorkflowV2])  # new code, empty cache
     await handle.raw.signal(ChangingWorkflowV2.proceed)
-    with pytest.raises(nexus_lab.WorkflowTaskFailedError, match="(?i)nondetermin") as caught:
+    with pytest.raises(nexus_lab.WorkflowTaskFailedError, match=r"(?i)nondetermin") as caught:
         await handle.result(timeout=10)
     assert caught.value.cause == "NonDeterministicError" or "Nondeterminism" in str(caught.value)
 
@@ -197,7 +200,7 @@ async def test_timeout_explains_what_the_workflow_waits_for(story, unique):
 
 
 async def test_timeout_with_no_worker_says_so(story, unique):
-    with pytest.raises(nexus_lab.LabTimeoutError, match="No worker has picked it up.*'nobody-polls'"):
+    with pytest.raises(nexus_lab.LabTimeoutError, match=r"No worker has picked it up.*'nobody-polls'"):
         await story.execute("NotRegisteredAnywhere", namespace="payments", task_queue="nobody-polls",
                             id=f"orphan-{unique}", timeout=0.5)
     await story.terminate(f"orphan-{unique}", namespace="payments")

@@ -63,7 +63,7 @@ async def test_standalone_operations_are_shown(lab, fraud_endpoint, unique):
     assert (handler.namespace, handler.workflow_id, handler.status) == ("fraud", f"fraud-check-c-{unique}", "COMPLETED")
     assert "white-space:nowrap" in operation._repr_html_()
 
-    with pytest.raises(LookupError, match="standalone Nexus operation.*lab.operation"):
+    with pytest.raises(LookupError, match=r"standalone Nexus operation.*lab\.operation"):
         await lab.history(f"check-{unique}", namespace="payments")
     with pytest.raises(LookupError, match="No workflow or standalone Nexus operation"):
         await lab.describe(f"nothing-{unique}", namespace="payments")
@@ -111,8 +111,10 @@ async def test_official_sample_runs_unchanged_on_a_lab_server(lab, tmp_path):
     assert starter.returncode == 0, starter.stderr[-2000:]
     assert "Echo result: hello\nEcho result from existing operation handle: hello" in out
     assert "`MyNexusService.Hello` result: Hello, World!" in out
-    assert re.search(r"Operation: echo,\s+Status: COMPLETED", out) and re.search(r"Operation: hello,\s+Status: COMPLETED", out)
+    assert re.search(r"Operation: echo,\s+Status: COMPLETED", out)
+    assert re.search(r"Operation: hello,\s+Status: COMPLETED", out)
     hello_id = next(line.split("OperationID: ")[1] for line in out.splitlines() if "OperationID: " in line)
     shown = await lab.operation(hello_id.strip(), namespace="my-caller-namespace")
-    assert "my-nexus-endpoint › MyNexusService › hello" in shown.text() and shown.result == {"greeting": "Hello, World!"}
+    assert "my-nexus-endpoint › MyNexusService › hello" in shown.text()
+    assert shown.result == {"greeting": "Hello, World!"}
     print(f"samples-python nexus_standalone_operations ran unchanged in {took:.1f} s:\n{out}")
