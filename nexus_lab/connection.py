@@ -130,7 +130,7 @@ async def connect_client(target: str, *, namespace: str = "default", timeout: fl
             Client.connect(target, namespace=namespace, runtime=lab_runtime(), **options),
             timeout=timeout,
         )
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise LabConnectionError(f"No answer from a Temporal service at {target} within {timeout:g} s.") from None
     except Exception as err:
         raise LabConnectionError(f"Could not connect to Temporal at {target}: {one_line(err)}") from None
