@@ -130,7 +130,6 @@ def lab_command(folder: Path, extra: list[str], *, python: str | None = None) ->
     env = dict(os.environ)
     bin_dir = str(Path(python).parent)
     env["PATH"] = os.pathsep.join([bin_dir, *(p for p in env.get("PATH", "").split(os.pathsep) if p and p != bin_dir)])
-    env["NEXUS_LAB_JUPYTER_ROOT"] = str(folder)  # kernels name files as JupyterLab does (exercise links)
     shell = env.get("SHELL") or shutil.which("bash") or "/bin/sh"
     command = [python, "-m", "jupyterlab", f"--ServerApp.root_dir={folder}",
                f'--ServerApp.terminado_settings={{"shell_command": ["{shell}"]}}']

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ast
 import html
-import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -66,7 +65,8 @@ class ExerciseCard:
         return "\n".join(lines)
 
     def link(self) -> str:
-        """A link JupyterLab opens in its editor: relative to the notebook's folder when known."""
+        """A link JupyterLab opens in its editor: relative to the notebook's folder when known (JupyterLab
+        resolves relative links of rendered HTML outputs against the notebook and opens the file)."""
         if self.notebook_dir is not None:
             try:
                 return Path(_relative(self.path, self.notebook_dir)).as_posix()
@@ -82,7 +82,7 @@ class ExerciseCard:
         return (f'<div class="nexus-lab-exercise" style="border:1px solid #ddd;border-radius:6px;padding:8px 12px;'
                 f'margin:6px 0"><b>{html.escape(self.title)}</b> '
                 f'<span style="color:{colour}">— {html.escape(STATUS_TEXT.get(self.status, self.status))}</span><br>'
-                f'<a href="{html.escape(self.link())}"{_open_in_editor(self.path)} title="open in the editor">'
+                f'<a href="{html.escape(self.link())}" title="open in the editor">'
                 f'<code>{html.escape(self.exercise.file)}</code></a>'
                 f"{problem}{goal}" + (f"<b>To do in your file</b><ul>{todos}</ul>" if todos else "") + "</div>")
 
@@ -122,26 +122,6 @@ def _docstring_html(text: str) -> str:
         tag = "ol" if lines[0][0].isdigit() else "ul"
         parts.append(f"<{tag}>" + "".join(f"<li>{_inline(' '.join(item))}</li>" for item in items) + f"</{tag}>")
     return "".join(parts)
-
-
-JUPYTER_ROOT_ENV = "NEXUS_LAB_JUPYTER_ROOT"  # set by `nexus-lab lab` for the server and so its kernels
-
-
-def jupyter_path(path: Path) -> str:
-    """``path`` as JupyterLab names it: relative to the server's root folder (the course root unless
-    ``nexus-lab lab`` said otherwise)."""
-    from nexus_lab.config import course_root
-
-    root = Path(os.environ.get(JUPYTER_ROOT_ENV) or course_root())
-    return Path(_relative(path, root)).as_posix()
-
-
-def _open_in_editor(path: Path) -> str:
-    """Attributes that make a click open ``path`` in JupyterLab's editor, wherever the link is drawn:
-    JupyterLab's command linker acts on them in widgets too, where the relative ``href`` alone would
-    navigate the page away (in plain HTML outputs JupyterLab resolves the ``href`` itself)."""
-    args = json.dumps({"path": jupyter_path(path), "factory": "Editor"})
-    return f' data-commandlinker-command="docmanager:open" data-commandlinker-args="{html.escape(args)}"'
 
 
 def _relative(path: Path, start: Path) -> str:

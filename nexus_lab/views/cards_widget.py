@@ -15,7 +15,10 @@ class ExerciseCardWidget(TextFallback, w.VBox):
 
     def __init__(self, card: ExerciseCard):
         self.card = card
-        self.view = w.HTML(card.html())
+        # An Output widget, not w.HTML: its HTML goes through JupyterLab's renderer, which makes the
+        # relative exercise link open the file in the editor (links inside w.HTML would navigate away).
+        self.view = w.Output()
+        self._show_card()
         self.check_button = w.Button(description="Check", icon="check", tooltip=f"nexus-lab check {card.exercise.id}")
         self.hint_button = w.Button(description="Hint", icon="lightbulb-o")
         self.feedback = w.HTML()
@@ -39,9 +42,13 @@ class ExerciseCardWidget(TextFallback, w.VBox):
         finally:
             self.check_button.disabled = False
         self.card = read_card(self.card.exercise, manifest().root, self.card.notebook_dir)
-        self.view.value = self.card.html()
+        self._show_card()
         self.feedback.value = result._repr_html_()
         self.last_result = result
+
+    def _show_card(self) -> None:
+        self.view.outputs = ({"output_type": "display_data", "metadata": {},
+                              "data": {"text/html": self.card.html(), "text/plain": self.card.text()}},)
 
     def hint(self) -> None:
         from nexus_lab.course.exercises import next_hint

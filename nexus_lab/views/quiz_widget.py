@@ -1,14 +1,15 @@
 """The quiz as ipywidgets: choices, Check, feedback with an explanation per choice, Retry, score.
 
-The widget decides nothing: :meth:`nexus_lab.course.quiz.Question.check` grades, :meth:`nexus_lab.course.quiz.Quiz.answer`
-records progress. That keeps the grading testable without a browser, and lets tests drive the widget
-with ``.select()`` and ``button.click()`` exactly as a learner would.
+The widget decides nothing: :meth:`nexus_lab.course.quiz.Question.check` grades,
+:meth:`nexus_lab.course.quiz.Quiz.answer` records progress. That keeps the grading testable without a
+browser, and lets tests drive the widget with ``.select()`` and ``button.click()`` exactly as a learner would.
 """
 
 from __future__ import annotations
 
 import html
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import ipywidgets as w
 
