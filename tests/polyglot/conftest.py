@@ -3,6 +3,7 @@ and the npm registry), compiled once, and its workers started on the session's l
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import time
@@ -32,11 +33,15 @@ def ts_project():
 
 
 @pytest.fixture(scope="session")
-async def polyglot_lab(lab, ts_project):
-    """The session's lab with both teams running: the Python Fraud team (fraud.v1, errors.v1) in
-    ``fraud``, the TypeScript Payments team's caller and handler workers in ``payments``."""
+async def polyglot_lab(ts_project):
+    """A lab of its own (the story's endpoint names are global on a server, other tests route them
+    elsewhere) with both teams running: the Python Fraud team (fraud.v1, errors.v1) in ``fraud``, the
+    TypeScript Payments team's caller and handler workers in ``payments``."""
+    import nexus_lab
+    from nexus_lab.server import find_free_port_pair
     from nexus_lab.story.fraud_team import FraudCheckWorkflow, FraudServiceHandler
 
+    lab = await nexus_lab.start(find_free_port_pair(int(os.environ["NEXUS_LAB_PORT"]) + 2), reuse=False)
     for name in ("payments", "fraud"):
         await lab.namespace(name)
     await lab.endpoint("fraud-detection", namespace="fraud", task_queue="fraud-tq")
@@ -50,6 +55,7 @@ async def polyglot_lab(lab, ts_project):
     workers = await polyglot.start(lab)
     yield lab
     workers.stop()
+    await lab.stop()
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
