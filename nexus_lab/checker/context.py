@@ -12,8 +12,8 @@ import sys
 import time
 import traceback
 import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import nexusrpc
@@ -99,7 +99,7 @@ class Check:
         except CheckFailed as err:
             self.tests.append(TestOutcome(name, FAIL, self._with_learner_errors(str(err))))
             raise _StopCheck from None
-        except Exception as err:  # noqa: BLE001 - every error becomes a message for the learner
+        except Exception as err:
             status, message = explain_error(err, self.learner_file, self.lab)
             if status == ERROR and len(self.errors.messages) > logged:
                 status = FAIL  # the learner's code failed first; what the checker tripped on follows from it
@@ -178,8 +178,8 @@ class Check:
                   + (f"\n  still waiting at {where}" if where else "") + (await advice() if advice else ""))
 
     # --- the story's topology --------------------------------------------------------------------
-    async def setup(self, *, handlers: list[Any] = (), handler_workflows: list[type] = (),
-                    handler_activities: list[Callable] = (), callers: list[type] = (),
+    async def setup(self, *, handlers: Sequence[Any] = (), handler_workflows: Sequence[type] = (),
+                    handler_activities: Sequence[Callable] = (), callers: Sequence[type] = (),
                     endpoint: bool = True, namespaces: bool = True) -> None:
         """Namespaces ``payments`` and ``fraud``, endpoint ``fraud-detection`` → ``fraud``/``fraud-tq``,
         and a worker on each side (without what the learner's own code was asked to set up)."""

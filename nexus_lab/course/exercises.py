@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nexus_lab.checker.results import CheckResult
+from nexus_lab.checker.results import FAIL, CheckResult
 from nexus_lab.checker.runner import run_check_process
 from nexus_lab.checker.server import CheckServer, run_checks
 from nexus_lab.course import progress
@@ -183,7 +183,9 @@ class WrongAnswer:
         return [word for word in self.expect if word.lower() not in text]
 
     def killed_by(self, result: CheckResult) -> bool:
-        return not result.passed and not self.missing(result)
+        """Rejected, with the expected words, and as the learner's mistake: a wrong answer that makes
+        the checker itself fail (or time out) says nothing useful to the learner."""
+        return result.status == FAIL and not self.missing(result)
 
 
 def wrong_answers(m: Manifest | None = None, exercise_ids: list[str] | None = None) -> list[WrongAnswer]:
@@ -221,11 +223,14 @@ class WrongAnswerOutcome:
         a = self.answer
         if self.result.passed:
             return f"wrong answer {a.exercise} / {a.name!r} passes its check"
-        return (f"wrong answer {a.exercise} / {a.name!r}: the message lacks {a.missing(self.result)}:\n"
+        missing = a.missing(self.result)
+        lacks = f"lacks {missing}" if missing else f"is {self.result.status!r}, not 'fail'"
+        return (f"wrong answer {a.exercise} / {a.name!r}: the message {lacks}:\n"
                 + "\n".join("      " + line for line in self.result.text().splitlines()))
 
 
-def wrong_answer_jobs(answers: list[WrongAnswer], folder: Path, m: Manifest | None = None) -> list[tuple[Exercise, Path]]:
+def wrong_answer_jobs(answers: list[WrongAnswer], folder: Path,
+                      m: Manifest | None = None) -> list[tuple[Exercise, Path]]:
     """Write each wrong answer into a folder of its own (next to the shared solution modules)."""
     m = m or manifest()
     jobs = []
@@ -246,7 +251,7 @@ def run_wrong_answers(answers: list[WrongAnswer], address: str, *, jobs: int = 3
     """Check every wrong answer over one server, ``jobs`` at once."""
     with tempfile.TemporaryDirectory(prefix="nexus-lab-wrong-") as tmp:
         results = run_checks(wrong_answer_jobs(answers, Path(tmp), m), address, parallel=jobs)
-    return [WrongAnswerOutcome(a, r) for a, r in zip(answers, results)]
+    return [WrongAnswerOutcome(a, r) for a, r in zip(answers, results, strict=True)]
 
 
 def kill_rate_text(outcomes: list[WrongAnswerOutcome]) -> str:
@@ -289,7 +294,7 @@ class VerifyOutcome:
 
     def text(self) -> str:
         lines = [f"{'exercise':<28} solution  untouched"]
-        for sol, ex in zip(self.solutions, self.untouched):
+        for sol, ex in zip(self.solutions, self.untouched, strict=True):
             lines.append(f"{sol.exercise:<28} {'pass' if sol.passed else 'FAIL':<9} "
                          f"{'fails' if not ex.passed else 'PASSES'} ({ex.status})")
         if self.solutions:
@@ -332,7 +337,7 @@ def verify(jobs: int = 4, exercise_ids: list[str] | None = None, *, wrong: bool 
             results = run_checks(jobs_list, server.address, parallel=jobs)
     checked = results[:count]
     return VerifyOutcome(checked[0::2], checked[1::2], time.monotonic() - started,
-                         [WrongAnswerOutcome(a, r) for a, r in zip(answers, results[count:])])
+                         [WrongAnswerOutcome(a, r) for a, r in zip(answers, results[count:], strict=True)])
 
 
 def default_jobs() -> int:

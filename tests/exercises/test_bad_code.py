@@ -25,7 +25,8 @@ def _solution(exercise) -> str:
 
 
 @pytest.mark.parametrize("name,edit,words", [
-    ("syntax error", lambda s: s.replace("async def setup_registry(lab) -> None:", "async def setup_registry(lab) -> None"),
+    ("syntax error",
+     lambda s: s.replace("async def setup_registry(lab) -> None:", "async def setup_registry(lab) -> None"),
      ["SyntaxError", "^"]),
     ("failed import", lambda s: s.replace("from fraud_contract import", "from fraud_contracts import"),
      ["Importing", "ModuleNotFoundError", "fraud_contracts"]),

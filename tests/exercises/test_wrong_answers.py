@@ -40,3 +40,29 @@ def test_wrong_answers_are_rejected_with_their_message(manifest, check_server, e
     outcomes = run_wrong_answers(wrong_answers(manifest, [exercise_id]), check_server.address, jobs=3, m=manifest)
     survivors = [o.problem() for o in outcomes if not o.killed]
     assert not survivors, "\n".join(survivors)
+
+
+# What the learner's code causes is reported as the learner's (status "fail", never "The checker itself
+# failed"), at the learner's file and line: each kind has a wrong answer above whose expected words
+# prove it (the parametrized test runs them).
+LEARNER_SIDE = {
+    "a registry call slower than the check's limit":
+        ("ch01-route-endpoint", "a registry wait longer than the check allows"),
+    "a learner's type that does not decode":
+        ("ch02-define-contract", "QuickScore's field renamed: the answer no longer decodes"),
+    "a handler returning None": ("ch03-quick-score", "returns None"),
+    "an exception in a handler": ("ch03-quick-score", "an exception in the handler"),
+    "a signal dropped because its argument did not decode":
+        ("ch03-submit-review", "the whole review as the signal's argument"),
+    "a raise in the learner's workflow": ("ch04-workflow-run-operation", "a crash in the handler workflow"),
+    "a FAIL id-conflict policy": ("ch04-attach-callers", "the FAIL conflict policy"),
+    "a task failure in the handler workflow": ("ch07-cleanup", "an activity without a timeout"),
+}
+
+
+@pytest.mark.parametrize("kind", LEARNER_SIDE)
+def test_each_learner_caused_failure_has_a_wrong_answer_naming_the_cause(manifest, kind):
+    exercise_id, name = LEARNER_SIDE[kind]
+    answer = next((a for a in wrong_answers(manifest, [exercise_id]) if a.name == name), None)
+    assert answer is not None, f"{kind}: no wrong answer {name!r} in {exercise_id}.toml"
+    assert answer.expect, kind

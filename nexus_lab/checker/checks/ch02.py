@@ -44,8 +44,8 @@ async def check_define_contract(c: Check) -> None:
         for wire, (_, expected_in, expected_out) in OPERATIONS.items():
             op = found[wire]
             got = (_type_name(op.input_type), _type_name(op.output_type))
-            c.expect(got == (expected_in, expected_out),
-                     f"{wire} is typed Operation[{got[0]}, {got[1]}]; expected Operation[{expected_in}, {expected_out}].")
+            c.expect(got == (expected_in, expected_out), f"{wire} is typed Operation[{got[0]}, {got[1]}]; "
+                                                         f"expected Operation[{expected_in}, {expected_out}].")
     async with c.test("a Payments workflow calls getQuickScore through your contract"):
         await c.setup(handlers=[RefFraudHandler()], handler_workflows=[RefFraudCheckWorkflow],
                       callers=[c.attr("QuickScoreCaller")])
@@ -54,7 +54,8 @@ async def check_define_contract(c: Check) -> None:
         result = await c.run_caller(c.module.QuickScoreCaller.run, transaction, id=wid)
         scheduled = (await c.caller_history(wid)).find("NexusOperationScheduled")[0].fields
         c.expect((scheduled["service"], scheduled["operation"]) == ("fraud.v1", "getQuickScore"),
-                 f"The caller's history shows {scheduled['service']}/{scheduled['operation']}; expected fraud.v1/getQuickScore.")
+                 f"The caller's history shows {scheduled['service']}/{scheduled['operation']}; "
+                 "expected fraud.v1/getQuickScore.")
         c.expect(getattr(result, "score", None) == 42, f"Expected QuickScore(score=42); got {result!r}.")
 
 
@@ -64,23 +65,24 @@ async def _call_both(c: Check) -> None:
     cases = [("getQuickScore", 2_599, {"score": 25}), ("getQuickScore", 99_000, {"score": 90}),
              ("checkTransaction", 4_999, {"approved": True}), ("checkTransaction", 5_000, {"approved": False})]
     sent = [tx(c, amount) for _, amount, _ in cases]
-    outcomes = await asyncio.gather(*(probe(c, wire, t) for (wire, _, _), t in zip(cases, sent)))
-    for (wire, amount, expected), transaction, outcome in zip(cases, sent, outcomes):
+    outcomes = await asyncio.gather(*(probe(c, wire, t) for (wire, _, _), t in zip(cases, sent, strict=True)))
+    for (wire, amount, fields), transaction, outcome in zip(cases, sent, outcomes, strict=True):
         c.expect(outcome.ok, f"Payments calls {wire!r} on fraud.v1 and got {outcome.describe()}. The published "
                              "names must not change: callers would break.")
         result = outcome.result if isinstance(outcome.result, dict) else {}
-        expected = {**expected, "transaction_id": transaction["id"]}
-        got = {k: result.get(k) for k in expected}
-        c.expect(got == expected, f"{wire} for {amount} answered {outcome.result!r}; expected the fields {expected}."
+        wanted = {**fields, "transaction_id": transaction["id"]}
+        got = {k: result.get(k) for k in wanted}
+        c.expect(got == wanted, f"{wire} for {amount} answered {outcome.result!r}; expected the fields {wanted}."
                                   + (" The transaction ID must be echoed back." if
-                                     got["transaction_id"] != expected["transaction_id"] else ""))
+                                     got["transaction_id"] != wanted["transaction_id"] else ""))
 
 
 async def check_fix_mismatch(c: Check) -> None:
     async with c.test("the handler matches the contract (the file imports)"):
         definition = nexusrpc.get_service_definition(c.attr("FraudService"))
-        c.expect(definition is not None and definition.name == "fraud.v1", "FraudService must stay the service 'fraud.v1'.")
-        for wire, (attr, t_in, t_out) in OPERATIONS.items():
+        c.expect(definition is not None and definition.name == "fraud.v1",
+                 "FraudService must stay the service 'fraud.v1'.")
+        for wire, (_, t_in, t_out) in OPERATIONS.items():
             op = definition.operation_definitions.get(wire)
             c.expect(op is not None, f"The contract has no operation {wire!r} any more; it has "
                                      f"{sorted(definition.operation_definitions)}. Payments calls {wire!r}.")

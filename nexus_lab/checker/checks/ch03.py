@@ -40,7 +40,7 @@ async def check_quick_score(c: Check) -> None:
     sent = [tx(c, amount, country) for amount, country, _ in cases]
     wid = c.unique("payment")
     outcomes: list = []
-    for n, ((amount, country, expected), transaction) in enumerate(zip(cases, sent)):
+    for n, ((amount, country, expected), transaction) in enumerate(zip(cases, sent, strict=True)):
         async with c.test(f"score of {amount} € in {country} is {expected}"):
             outcomes = outcomes or await probe_many(c, [Call("getQuickScore", t) for t in sent], id=wid)
             outcome = outcomes[n]
@@ -91,7 +91,7 @@ async def check_submit_review(c: Check) -> None:
         async with c.test(f"the workflow fraud-check-{tid} got the decision approved={approved}"):
             try:
                 verdict = await checks[tid].result(timeout=2)
-            except Exception:  # noqa: BLE001 - still waiting: say so in the learner's terms
+            except Exception:
                 await quiet(checks[tid].raw.terminate())
                 c.fail(f"fraud-check-{tid} is still waiting for its review signal after submitReview returned: "
                        "signal FraudCheckWorkflow.review, with review.approved, on the workflow with that ID.")

@@ -57,7 +57,7 @@ async def check_workflow_run_operation(c: Check) -> None:
         async def status() -> str:
             try:
                 return (await c.lab.describe(check_id, namespace=HANDLER_NAMESPACE)).status
-            except Exception:  # noqa: BLE001 - not started (yet)
+            except Exception:
                 return ""
         if await quiet(c.eventually(status, within=3), seconds=4) != "RUNNING":
             outcome = await quiet(waiting.result(timeout=2))
@@ -97,8 +97,8 @@ async def check_attach_callers(c: Check) -> None:
         tokens = {(await c.caller_history(h.id)).operation_tokens()[0] for h in handles}
         c.expect(len(tokens) == 1, f"Expected one operation token for all callers; got {len(tokens)} different ones: "
                                    "each caller started a workflow of its own. Use the business ID and attach.")
-        started = (await c.caller_history(handles[0].id)).find("NexusOperationStarted")[0]
-        wid = (started.fields.get("token_decoded") or {}).get("wid")
+        first = (await c.caller_history(handles[0].id)).find("NexusOperationStarted")[0]
+        wid = (first.fields.get("token_decoded") or {}).get("wid")
         c.expect(wid == check_id, f"The shared workflow's ID is {c.unscoped(str(wid))!r}; expected the business ID "
                                   f"{check_id!r}.")
         await c.lab.client(HANDLER_NAMESPACE).get_workflow_handle(check_id).signal("review", False)

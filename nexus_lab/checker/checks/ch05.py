@@ -8,12 +8,12 @@ from nexus_lab.checker.checks.common import (
     learner_transaction,
     quiet,
 )
-from nexus_lab.story.fraud_team import FraudCheckWorkflow, FraudServiceHandler
 from nexus_lab.checker.context import (
     ENDPOINT,
     HANDLER_NAMESPACE,
     Check,
 )
+from nexus_lab.story.fraud_team import FraudCheckWorkflow, FraudServiceHandler
 
 ASYNC_OK = ["NexusOperationScheduled", "NexusOperationStarted", "NexusOperationCompleted"]
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from temporalio.client import WorkflowFailureError
+
 from nexus_lab.checker.checks.common import (
     Call,
     Outcome,
@@ -13,11 +15,12 @@ from nexus_lab.checker.checks.common import (
     probe_many,
     quiet,
 )
-from nexus_lab.story.fraud_v1 import AMOUNT_LIMIT
 from nexus_lab.checker.context import (
     CALLER_NAMESPACE,
     Check,
+    _chain,
 )
+from nexus_lab.story.fraud_v1 import AMOUNT_LIMIT
 
 ASYNC_OK = ["NexusOperationScheduled", "NexusOperationStarted", "NexusOperationCompleted"]
 
@@ -35,7 +38,7 @@ async def check_error_classes(c: Check) -> None:
 
     async def call_all() -> dict[int, Outcome]:
         calls = [Call("getQuickScore", {"id": c.unique("T"), "amount": a}) for a in amounts]
-        return dict(zip(amounts, await probe_many(c, calls, timeout=8)))
+        return dict(zip(amounts, await probe_many(c, calls, timeout=8), strict=True))
     for amount in (-5, 0):
         async with c.test(f"invalid input (amount {amount}) → HandlerError BAD_REQUEST"):
             outcomes = outcomes or await call_all()
@@ -86,21 +89,22 @@ async def check_branch_on_cause(c: Check) -> None:
     workflow_cls = c.attr("PaymentWorkflow")
     await c.setup(handlers=[RefFraudHandler()], callers=[workflow_cls])
     # Every branch, and both sides of the score's edge (4 999 → 49, 5 000 → 50).
-    cases = [("a valid small payment", 1_000, "DE", "approved"),
-             ("a score of 49", 4_999, "DE", "approved"),
+    cases = [("a valid small payment (score 49)", 4_999, "DE", "approved"),
              ("a score of 50", 5_000, "DE", "review"),
              ("invalid input (HandlerError BAD_REQUEST)", -1, "DE", "rejected"),
              ("a business rule (OperationError FAILED)", 5_000_000, "DE", "declined")]
-    handles = [await c.start_caller(workflow_cls.run, learner_transaction(c, amount, country), timeout=6)
+    handles = [await c.start_caller(workflow_cls.run, learner_transaction(c, amount, country), timeout=10)
                for _, amount, country, _ in cases]
-    unexpected = await c.start_caller(workflow_cls.run, learner_transaction(c, 100, "ZZ"), timeout=6)
-    for (name, _, _, expected), handle in zip(cases, handles):
+    unexpected = await c.start_caller(workflow_cls.run, learner_transaction(c, 100, "ZZ"), timeout=10)
+    for (name, _, _, expected), handle in zip(cases, handles, strict=True):
         async with c.test(f"{name} → {expected!r}"):
-            result = await c.guard(handle.result())
+            try:
+                result = await c.guard(handle.result())
+            except WorkflowFailureError as err:
+                c.fail(f"Expected {expected!r}; PaymentWorkflow failed instead: {' ← '.join(_chain(err.cause))}. "
+                       "Branch on err.__cause__, the error the Fraud team raised.")
             c.expect(result == expected, f"Expected {expected!r}; PaymentWorkflow returned {result!r}.")
     async with c.test("anything else (HandlerError NOT_IMPLEMENTED) fails the workflow"):
-        from temporalio.client import WorkflowFailureError
-
         try:
             result = await c.guard(unexpected.result())
         except WorkflowFailureError:

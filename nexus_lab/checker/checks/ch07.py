@@ -14,10 +14,10 @@ from nexus_lab.checker.checks.common import (
     learner_transaction,
     tx,
 )
-from nexus_lab.runs import LabTimeoutError
 from nexus_lab.checker.context import (
     Check,
 )
+from nexus_lab.runs import LabTimeoutError
 
 ASYNC_OK = ["NexusOperationScheduled", "NexusOperationStarted", "NexusOperationCompleted"]
 
@@ -41,7 +41,8 @@ CANCEL_ADVICE = {
 
 async def check_cancel_type(c: Check) -> None:
     workflow_cls = c.attr("PaymentWorkflow")
-    await c.setup(handlers=[RefSlowCleanupHandler()], handler_workflows=[RefSlowCleanupWorkflow], callers=[workflow_cls])
+    await c.setup(handlers=[RefSlowCleanupHandler()], handler_workflows=[RefSlowCleanupWorkflow],
+                  callers=[workflow_cls])
     transaction = learner_transaction(c, 9_000)
     handle = await c.start_caller(workflow_cls.run, transaction, timeout=4)
     async with c.test("the withdrawn payment ends 'withdrawn'"):

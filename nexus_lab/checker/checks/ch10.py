@@ -21,7 +21,7 @@ def _profile(c: Check, text: str, name: str, **options: Any) -> Any:
 
     try:
         return ClientConfigProfile.load(profile=name, config_source=text.encode(), config_file_strict=True, **options)
-    except Exception as err:  # noqa: BLE001 - the SDK's ConfigError says what is wrong in the TOML
+    except Exception as err:
         if "not found" in str(err):
             c.fail(f"There is no profile {name!r}: add a [profile.{name}] table.")
         c.fail(f"The SDK cannot load profile {name!r}: {err}")

@@ -212,7 +212,7 @@ async def quiet(awaitable: Any, seconds: float = 2.0) -> Any:
     """Best-effort clean-up that must never fail a check."""
     try:
         return await asyncio.wait_for(awaitable, seconds)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
 
 
