@@ -364,6 +364,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     figures = asyncio.run(run(args.repeats, args.trips))
     print(report(figures))
+    from nexus_lab.course.exercises import check_times_text, solution_check_times
+
+    checks = solution_check_times()
+    print(check_times_text(checks))
+    figures["check_seconds"] = {r.exercise: round(r.seconds, 3) for r in checks}
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(figures, handle, indent=2)

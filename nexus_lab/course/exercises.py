@@ -299,8 +299,8 @@ class VerifyOutcome:
                          f"{'fails' if not ex.passed else 'PASSES'} ({ex.status})")
         if self.solutions:
             times = sorted(r.seconds for r in self.solutions)
-            lines.append(f"check time of the solutions: median {statistics.median(times):.2f} s, "
-                         f"max {times[-1]:.2f} s")
+            lines.append(f"check time of the solutions (several at once): "
+                         f"median {statistics.median(times):.2f} s, max {times[-1]:.2f} s")
         if self.wrong:
             lines.append(kill_rate_text(self.wrong))
         lines.append(f"{len(self.solutions)} exercises in {self.seconds:.1f} s: "
@@ -338,6 +338,25 @@ def verify(jobs: int = 4, exercise_ids: list[str] | None = None, *, wrong: bool 
     checked = results[:count]
     return VerifyOutcome(checked[0::2], checked[1::2], time.monotonic() - started,
                          [WrongAnswerOutcome(a, r) for a, r in zip(answers, results[count:], strict=True)])
+
+
+def solution_check_times() -> list[CheckResult]:
+    """Every reference solution checked one after another over one server: each check's own time
+    (one at a time, so the figure is the check's and not the queue's)."""
+    m = manifest()
+    with server_for_checks() as server:
+        return [run_check_process(e, e.solution_path(m.root), server.address, cwd=m.root) for e in m.exercises]
+
+
+def check_times_text(results: list[CheckResult]) -> str:
+    times = sorted(r.seconds for r in results)
+    if not times:
+        return "check time: no exercises"
+    slowest = max(results, key=lambda r: r.seconds)
+    failing = [r.exercise for r in results if not r.passed]
+    return (f"check time over {len(times)} reference solutions (server running, CLI start-up excluded): "
+            f"median {statistics.median(times):.2f} s, max {times[-1]:.2f} s ({slowest.exercise})"
+            + (f"\n  not passing: {', '.join(failing)}" if failing else ""))
 
 
 def default_jobs() -> int:
