@@ -49,10 +49,10 @@ class Refund:
     reference: str
 
 
-# TODO: The operations' names on the wire are TypeScript's: keep the Python attribute names and give
-#       each operation its wire name (nexusrpc.Operation(name=...)).
 @nexusrpc.service(name="payments.v1")
 class PaymentsService:
+    # TODO: The operations' names on the wire are TypeScript's: keep the Python attribute names and give
+    #       each operation its wire name (nexusrpc.Operation(name=...)).
     quote_refund: nexusrpc.Operation[RefundRequest, RefundQuote]
     refund: nexusrpc.Operation[RefundRequest, Refund]
 
@@ -65,4 +65,5 @@ class RefundWorkflow:
         quote = await payments.execute_operation(PaymentsService.quote_refund, request,
                                                  schedule_to_close_timeout=TIMEOUT)
         refund = await payments.execute_operation(PaymentsService.refund, request, schedule_to_close_timeout=TIMEOUT)
+        # TODO: Return "<transactionId>: refunded <refunded> (fee <fee>), <reference>" (fields of the Refund).
         return f"{refund.transaction_id}: refunded {refund.refunded} (fee {quote.fee}), {refund.reference}"

@@ -28,6 +28,7 @@ ENDPOINT = "payments-refunds"
 TIMEOUT = timedelta(seconds=10)
 
 
+# --- TODO: Each dataclass's field names are its JSON field names: make them the TypeScript ones.
 @dataclass
 class RefundRequest:
     transactionId: str  # the JSON field name is the Python field name: camelCase, as TypeScript wrote it
@@ -46,12 +47,38 @@ class Refund:
     transactionId: str
     refunded: int
     reference: str
+# --- STARTER
+# @dataclass
+# class RefundRequest:
+#     transaction_id: str
+#     amount: int
+#
+#
+# @dataclass
+# class RefundQuote:
+#     transaction_id: str
+#     refundable: int
+#     fee: int
+#
+#
+# @dataclass
+# class Refund:
+#     transaction_id: str
+#     refunded: int
+#     reference: str
+# --- END
 
 
 @nexusrpc.service(name="payments.v1")
 class PaymentsService:
+    # --- TODO: The operations' names on the wire are TypeScript's: keep the Python attribute names and give
+    #           each operation its wire name (nexusrpc.Operation(name=...)).
     quote_refund: nexusrpc.Operation[RefundRequest, RefundQuote] = nexusrpc.Operation(name="quoteRefund")
     refund: nexusrpc.Operation[RefundRequest, Refund] = nexusrpc.Operation(name="refund")
+    # --- STARTER
+    # quote_refund: nexusrpc.Operation[RefundRequest, RefundQuote]
+    # refund: nexusrpc.Operation[RefundRequest, Refund]
+    # --- END
 
 
 @workflow.defn
@@ -62,4 +89,8 @@ class RefundWorkflow:
         quote = await payments.execute_operation(PaymentsService.quote_refund, request,
                                                  schedule_to_close_timeout=TIMEOUT)
         refund = await payments.execute_operation(PaymentsService.refund, request, schedule_to_close_timeout=TIMEOUT)
+        # --- TODO: Return "<transactionId>: refunded <refunded> (fee <fee>), <reference>" (fields of the Refund).
         return f"{refund.transactionId}: refunded {refund.refunded} (fee {quote.fee}), {refund.reference}"
+        # --- STARTER
+        # return f"{refund.transaction_id}: refunded {refund.refunded} (fee {quote.fee}), {refund.reference}"
+        # --- END
