@@ -107,3 +107,63 @@ async def check_catch_bug(c: Check) -> None:
             if endpoint.name not in before and endpoint.namespace == namespace:
                 with contextlib.suppress(Exception):
                     await delete_endpoint(c.lab.client(), endpoint.name)
+
+
+# --- ch11-fake-handler -------------------------------------------------------------------------------
+async def check_fake_handler(c: Check) -> None:
+    from temporalio.worker import Worker
+
+    from nexus_lab.checker.checks.common import ProbeCaller
+    from nexus_lab.checker.context import CALLER_NAMESPACE, CALLER_QUEUE
+
+    make = c.attr("fake_fraud", "def fake_fraud(verdict)")
+    verdict_type = c.attr("Verdict", "imported from fraud_contract")
+    await c.lab.namespace(CALLER_NAMESPACE)
+    await c.lab.namespace(HANDLER_NAMESPACE)
+    await c.lab.worker(namespace=CALLER_NAMESPACE, task_queue=CALLER_QUEUE, workflows=[ProbeCaller])
+    cases = {"approving": verdict_type("T-1", True, "ok"), "declining": verdict_type("T-1", False, "too risky"),
+             "failing": None}
+    async with c.test("fake_fraud(verdict) returns a fraud.v1 handler instance"):
+        fakes = {name: make(verdict) for name, verdict in cases.items()}  # all made first: each keeps its own
+        for fake in fakes.values():
+            c.expect(not isinstance(fake, type), f"fake_fraud returned the class {getattr(fake, '__name__', fake)}; "
+                                                 "return an instance (FakeFraud()), as Worker(nexus_service_handlers="
+                                                 "...) takes.")
+    async with contextlib.AsyncExitStack() as workers:
+        for name, fake in fakes.items():  # plain SDK workers, as the learner's own test would run them
+            queue = f"fake-{name}"
+            await c.lab.endpoint(queue, namespace=HANDLER_NAMESPACE, task_queue=queue)
+            await workers.enter_async_context(Worker(c.lab.client(HANDLER_NAMESPACE), task_queue=queue,
+                                                     nexus_service_handlers=[fake]))
+        await _judge_fakes(c, cases)
+
+
+async def _judge_fakes(c: Check, cases: dict[str, Any]) -> None:
+    from nexus_lab.checker.checks.common import Call, ProbeCaller
+
+    async def call(name: str) -> Any:
+        transaction = {"id": "T-1", "amount": 7_000, "country": "DE"}
+        return await c.run_caller(ProbeCaller.run, Call("checkTransaction", transaction, endpoint=f"fake-{name}",
+                                                        timeout_s=3), timeout=6)
+
+    for name in ("approving", "declining"):
+        verdict = cases[name]
+        async with c.test(f"the {name} fake answers its own verdict"):
+            outcome = await call(name)
+            c.expect(outcome.ok, f"fake_fraud({verdict!r}) made checkTransaction fail: {outcome.describe()}.")
+            expected = {"transaction_id": "T-1", "approved": verdict.approved, "reason": verdict.reason}
+            c.expect(outcome.result == expected,
+                     f"fake_fraud({verdict!r}) answered {outcome.result!r}. Each fake must answer the verdict it "
+                     "was made with (three fakes were made before any was called).")
+
+    async with c.test("fake_fraud(None) fails the operation at once, without retries"):
+        outcome = await call("failing")
+        c.expect(not outcome.ok, f"fake_fraud(None) answered {outcome.result!r}: the operation must fail, so the "
+                                 "caller's except NexusOperationError branch runs.")
+        cause = outcome.cause()
+        c.expect(cause.get("class") != "TimeoutError",
+                 "fake_fraud(None) raised an error the caller retries: the payment waited until its timeout. "
+                 "Raise nexusrpc.OperationError(..., state=nexusrpc.OperationErrorState.FAILED) to fail the "
+                 f"operation at once (the caller saw {outcome.describe()}).")
+        c.expect(cause.get("class") == "ApplicationError" or cause.get("retryable") is False,
+                 f"The caller saw {outcome.describe()}; expected a failed operation (OperationError).")
