@@ -3,6 +3,10 @@ Payments team's real handler (``polyglot/``), so only what crosses the wire deci
 
 from __future__ import annotations
 
+from typing import Any
+
+from temporalio.client import WorkflowFailureError
+
 from nexus_lab import polyglot
 from nexus_lab.checker.checks.common import events_text
 from nexus_lab.checker.context import Check
@@ -11,6 +15,33 @@ CALLER_NAMESPACE, CALLER_QUEUE = "fraud", "fraud-tq"  # here the Python Fraud te
 WIRE = ["payments.v1 › quoteRefund", "payments.v1 › refund"]
 EVENTS = ["NexusOperationScheduled", "NexusOperationCompleted",                            # quoteRefund: sync
           "NexusOperationScheduled", "NexusOperationStarted", "NexusOperationCompleted"]  # refund: a workflow run
+
+
+def _advice(text: str) -> str:
+    """What the TypeScript side's answer means, in the learner's terms."""
+    lowered = text.lower()
+    if "not registered for operation" in text:
+        return ("\nThe TypeScript handler has no operation of that name: payments.v1's wire names are quoteRefund "
+                "and refund.")
+    if "service" in lowered and any(word in lowered for word in ("not registered", "no service", "not found")):
+        return "\nNo service of that name behind the endpoint: the TypeScript team named it payments.v1."
+    if "got fields" in text:
+        return "\nThe TypeScript handler read your request's JSON: its field names are your dataclass's field names."
+    return ""
+
+
+async def _result(c: Check, handle: Any) -> Any:
+    """The workflow's result; a failure is told as the chain of errors that crossed the wire."""
+    try:
+        return await handle.result()
+    except WorkflowFailureError as err:
+        chain: list[str] = []
+        cause: BaseException | None = err.cause
+        while cause is not None:
+            chain.append(f"{type(cause).__name__}: {getattr(cause, 'message', None) or cause}")
+            cause = cause.__cause__
+        text = " ← ".join(chain)
+        c.fail(f"RefundWorkflow failed: {text}{_advice(text)}")
 
 
 def _expected(transaction_id: str, amount: int) -> str:
@@ -43,7 +74,7 @@ async def _check_calls(c: Check, workflow_cls: type, request_cls: type) -> None:
     async with c.test("RefundWorkflow gets a quote and a refund from the TypeScript payments.v1"):
         handle = await c.lab.start_workflow(workflow_cls.run, request_cls(transaction_id, 250),  # type: ignore[attr-defined]
                                             namespace=CALLER_NAMESPACE, task_queue=CALLER_QUEUE, id=wid, timeout=8)
-        result = await handle.result()
+        result = await _result(c, handle)
         c.expect(result == _expected(transaction_id, 250),
                  f"Expected {_expected(transaction_id, 250)!r}; got {result!r}.")
     history = await c.lab.history(wid, namespace=CALLER_NAMESPACE)
@@ -60,7 +91,8 @@ async def _check_calls(c: Check, workflow_cls: type, request_cls: type) -> None:
                  f"The TypeScript workflow refund-{transaction_id} started with {started!r}.")
     async with c.test("a second refund: 1 000 € (fee 10)"):
         other = c.unique("T")
-        result = await c.lab.execute(workflow_cls.run, request_cls(other, 1_000),  # type: ignore[attr-defined]
-                                     namespace=CALLER_NAMESPACE, task_queue=CALLER_QUEUE, id=c.unique("refund"),
-                                     timeout=8)
+        handle = await c.lab.start_workflow(workflow_cls.run, request_cls(other, 1_000),  # type: ignore[attr-defined]
+                                            namespace=CALLER_NAMESPACE, task_queue=CALLER_QUEUE,
+                                            id=c.unique("refund"), timeout=8)
+        result = await _result(c, handle)
         c.expect(result == _expected(other, 1_000), f"Expected {_expected(other, 1_000)!r}; got {result!r}.")
