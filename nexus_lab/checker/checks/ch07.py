@@ -15,6 +15,7 @@ from nexus_lab.checker.checks.common import (
     tx,
 )
 from nexus_lab.checker.context import (
+    CALLER_NAMESPACE,
     Check,
 )
 from nexus_lab.runs import LabTimeoutError
@@ -46,7 +47,9 @@ async def check_cancel_type(c: Check) -> None:
     transaction = learner_transaction(c, 9_000)
     handle = await c.start_caller(workflow_cls.run, transaction, timeout=4)
     async with c.test("the withdrawn payment ends 'withdrawn'"):
-        c.expect(await c.guard(caller_saw_start(c, handle.id, within=5)), "checkTransaction never started.")
+        if not await c.guard(caller_saw_start(c, handle.id, within=8)):
+            described = (await c.lab.describe(handle.id, namespace=CALLER_NAMESPACE)).text()
+            c.fail("PaymentWorkflow has not seen checkTransaction start:\n" + c.unscoped(described))
         await asyncio.sleep(0.3)  # a payment nobody withdrew keeps its check running
         early = (await c.caller_history(handle.id)).nexus_event_types()
         c.expect("NexusOperationCancelRequested" not in early,
@@ -79,7 +82,7 @@ async def check_cleanup(c: Check) -> None:
     handle = await c.start_caller(WithdrawingCaller.run, transaction, timeout=4)
     check_id = f"fraud-check-{transaction['id']}"
     async with c.test("Payments cancels the check and sees NexusOperationCanceled"):
-        c.expect(await c.guard(caller_saw_start(c, handle.id, within=5)), "checkTransaction never started.")
+        c.expect(await c.guard(caller_saw_start(c, handle.id, within=8)), "checkTransaction never started.")
         await handle.raw.signal("withdraw")
         await c.guard(handle.result(timeout=5))
         events = (await c.caller_history(handle.id)).nexus_event_types()

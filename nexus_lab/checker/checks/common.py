@@ -220,7 +220,7 @@ async def quiet(awaitable: Any, seconds: float = 2.0) -> Any:
 CLEANUP_S = 0.6
 
 
-@workflow.defn(name="SlowCleanupFraudCheck", sandboxed=False)
+@workflow.defn(name="SlowCleanupFraudCheck")
 class RefSlowCleanupWorkflow:
     """Waits for a review; when cancelled, its clean-up takes CLEANUP_S before it ends Canceled."""
 
