@@ -59,7 +59,7 @@ class CheckResult:
                    data.get("file", ""), data.get("seconds", 0.0))
 
     def text(self) -> str:
-        head = {PASS: "✅ passed", FAIL: "❌ not yet", ERROR: "⚠️ could not run"}[self.status]
+        head = {PASS: "[x] passed", FAIL: "[!] not yet", ERROR: "[?] could not run"}[self.status]  # any font
         lines = [f"{self.exercise}: {head} ({self.seconds:.1f} s)"]
         for test in self.tests:
             mark = {PASS: "✓", FAIL: "✗", ERROR: "!"}[test.status]
