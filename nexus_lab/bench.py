@@ -229,7 +229,7 @@ def capacity_report(rows: list[dict[str, float]], limit_s: float = 5.0) -> str:
 
 
 # --- a class of learners over time ----------------------------------------------------------------
-STATUS_WORDS = {"✅ passed": "passed", "❌ not yet": "not yet"}
+STATUS_WORDS = {"[x] passed": "passed", "[!] not yet": "not yet"}
 
 
 def learner_pauses(rng: random.Random, minutes: float) -> list[float]:

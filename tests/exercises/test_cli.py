@@ -46,7 +46,7 @@ def test_check_json_is_an_exercism_style_results_file(course_copy, check_server)
 def test_check_solution_passes_and_prints_each_test(course_copy, check_server):
     done = _cli("check", "ch03-quick-score", "--solution")
     assert done.returncode == 0, done.stdout
-    assert "✅ passed" in done.stdout and "✓ the operation is synchronous" in done.stdout
+    assert "[x] passed" in done.stdout and "✓ the operation is synchronous" in done.stdout
 
 
 def test_hints_come_one_more_each_time(course_copy, manifest):
