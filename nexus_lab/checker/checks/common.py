@@ -4,8 +4,9 @@ probe caller for checking handlers.
 The checker's own workflows run without the sandbox (``sandboxed=False``): they are deterministic by
 construction, and re-importing this module into a sandbox per check costs more CPU than the check.
 
-Only the wire matters between the two sides (service and operation names, JSON fields), so these
-reference types mirror the course's ``fraud_contract`` without importing the learner's files.
+Its types and rules are the one story's (``nexus_lab.story``: the contract, REVIEW_THRESHOLD,
+AMOUNT_LIMIT, quick_score, FraudCheckWorkflow); only the wire matters between the two sides, and the
+learner's ``fraud_contract`` is a generated copy of the same contract, so the checker never imports it.
 """
 
 from __future__ import annotations
@@ -13,87 +14,56 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeAlias
 
 import nexusrpc
 import nexusrpc.handler
 from temporalio import nexus, workflow
 from temporalio.exceptions import NexusOperationError
 
-from nexus_lab.story.fraud_v1 import Transaction
+with workflow.unsafe.imports_passed_through():
+    from nexus_lab.story.fraud_team import FraudCheckWorkflow, quick_score
+    from nexus_lab.story.fraud_v1 import (
+        AMOUNT_LIMIT,
+        REVIEW_THRESHOLD,
+        FraudService,
+        QuickScore,
+        Transaction,
+        Verdict,
+    )
 
+# The one story (nexus_lab.story), under the names the chapter checks use.
 SERVICE = "fraud.v1"
-REVIEW_THRESHOLD = 5_000
-AMOUNT_LIMIT = 1_000_000
-
-
-@dataclass
-class Tx:
-    id: str
-    amount: int
-    country: str = "DE"
-
-
-@dataclass
-class Score:
-    transaction_id: str
-    score: int
-
-
-@dataclass
-class Verdict:
-    transaction_id: str
-    approved: bool
-    reason: str
-
-
-@nexusrpc.service(name=SERVICE)
-class RefFraudService:
-    check_transaction: nexusrpc.Operation[Tx, Verdict] = nexusrpc.Operation(name="checkTransaction")
-    get_quick_score: nexusrpc.Operation[Tx, Score] = nexusrpc.Operation(name="getQuickScore")
+Tx: TypeAlias = Transaction
+Score: TypeAlias = QuickScore
+RefFraudService: TypeAlias = FraudService
+RefFraudCheckWorkflow: TypeAlias = FraudCheckWorkflow
+__all__ = ["AMOUNT_LIMIT", "REVIEW_THRESHOLD", "Verdict"]  # re-exported for the chapter checks
 
 
 def reference_score(amount: int, country: str) -> int:
-    """The course's made-up risk score (chapter 3)."""
-    return 100 if country == "XX" else min(90, amount // 100)
+    """The story's quick score (chapter 3) of an amount and country."""
+    return quick_score(Transaction("", amount, country))
 
 
-@workflow.defn(name="FraudCheckWorkflow", sandboxed=False)
-class RefFraudCheckWorkflow:
-    """Approves small amounts at once; from REVIEW_THRESHOLD on it waits for a ``review`` signal."""
-
-    def __init__(self) -> None:
-        self.decision: bool | None = None
-
-    @workflow.run
-    async def run(self, tx: Tx) -> Verdict:
-        if tx.amount < REVIEW_THRESHOLD:
-            return Verdict(tx.id, True, "low risk")
-        await workflow.wait_condition(lambda: self.decision is not None)
-        return Verdict(tx.id, bool(self.decision), "analyst review")
-
-    @workflow.signal
-    def review(self, approved: bool) -> None:
-        self.decision = approved
-
-
-@nexusrpc.handler.service_handler(service=RefFraudService)
+@nexusrpc.handler.service_handler(service=FraudService)
 class RefFraudHandler:
     """The Fraud team's side as the course teaches it, errors included (chapter 6)."""
 
     @nexus.workflow_run_operation
-    async def check_transaction(self, ctx: nexus.WorkflowRunOperationContext, tx: Tx) -> nexus.WorkflowHandle[Verdict]:
-        return await ctx.start_workflow(RefFraudCheckWorkflow.run, tx, id=f"fraud-check-{tx.id}")
+    async def check_transaction(self, ctx: nexus.WorkflowRunOperationContext,
+                                tx: Transaction) -> nexus.WorkflowHandle[Verdict]:
+        return await ctx.start_workflow(FraudCheckWorkflow.run, tx, id=f"fraud-check-{tx.id}")
 
     @nexusrpc.handler.sync_operation
-    async def get_quick_score(self, ctx: nexusrpc.handler.StartOperationContext, tx: Tx) -> Score:
+    async def get_quick_score(self, ctx: nexusrpc.handler.StartOperationContext, tx: Transaction) -> QuickScore:
         if tx.amount <= 0:
             raise nexusrpc.HandlerError("amount must be positive", type=nexusrpc.HandlerErrorType.BAD_REQUEST)
         if tx.amount > AMOUNT_LIMIT:
             raise nexusrpc.OperationError("amount over the limit", state=nexusrpc.OperationErrorState.FAILED)
         if tx.country == "ZZ":
             raise nexusrpc.HandlerError("issuer not supported", type=nexusrpc.HandlerErrorType.NOT_IMPLEMENTED)
-        return Score(tx.id, reference_score(tx.amount, tx.country))
+        return QuickScore(tx.id, reference_score(tx.amount, tx.country))
 
 
 # --- the probe caller ------------------------------------------------------------------------------
@@ -225,7 +195,7 @@ class RefSlowCleanupWorkflow:
     """Waits for a review; when cancelled, its clean-up takes CLEANUP_S before it ends Canceled."""
 
     @workflow.run
-    async def run(self, tx: Tx) -> Verdict:
+    async def run(self, tx: Transaction) -> Verdict:
         try:
             await workflow.wait_condition(lambda: False)
         except asyncio.CancelledError:
@@ -234,15 +204,16 @@ class RefSlowCleanupWorkflow:
         return Verdict(tx.id, False, "unreachable")
 
 
-@nexusrpc.handler.service_handler(service=RefFraudService)
+@nexusrpc.handler.service_handler(service=FraudService)
 class RefSlowCleanupHandler:
     @nexus.workflow_run_operation
-    async def check_transaction(self, ctx: nexus.WorkflowRunOperationContext, tx: Tx) -> nexus.WorkflowHandle[Verdict]:
+    async def check_transaction(self, ctx: nexus.WorkflowRunOperationContext,
+                                tx: Transaction) -> nexus.WorkflowHandle[Verdict]:
         return await ctx.start_workflow(RefSlowCleanupWorkflow.run, tx, id=f"fraud-check-{tx.id}")
 
     @nexusrpc.handler.sync_operation
-    async def get_quick_score(self, ctx: nexusrpc.handler.StartOperationContext, tx: Tx) -> Score:
-        return Score(tx.id, reference_score(tx.amount, tx.country))
+    async def get_quick_score(self, ctx: nexusrpc.handler.StartOperationContext, tx: Transaction) -> QuickScore:
+        return QuickScore(tx.id, reference_score(tx.amount, tx.country))
 
 
 @workflow.defn(name="NexusLabWithdrawingCaller", sandboxed=False)
@@ -257,7 +228,7 @@ class WithdrawingCaller:
         self.withdrawn = True
 
     @workflow.run
-    async def run(self, tx: Tx) -> str:
+    async def run(self, tx: Transaction) -> str:
         client = workflow.create_nexus_client(service=SERVICE, endpoint="fraud-detection")
         handle = await client.start_operation("checkTransaction", tx, schedule_to_close_timeout=timedelta(minutes=1))
         await workflow.wait_condition(lambda: self.withdrawn)
