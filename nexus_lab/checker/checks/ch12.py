@@ -204,3 +204,58 @@ async def check_fraud_worker(c: Check) -> None:
                      "Worker (workflows=[FraudCheckWorkflow]).")
             c.expect(outcome.ok and outcome.result.get("approved") is True,
                      f"Expected an approved Verdict for 40 €; got {outcome.describe()}.")
+
+
+# --- ch12-standalone ---------------------------------------------------------------------------------
+async def check_standalone(c: Check) -> None:
+    from datetime import timedelta
+
+    quick_score_now = c.attr("quick_score_now", "async def quick_score_now(client, endpoint, tx)")
+    transaction_type = c.attr("Transaction", "imported from fraud_contract")
+    await c.setup(handlers=[RefFraudHandler()], handler_workflows=[RefFraudCheckWorkflow])
+    endpoint = c.lab.scope.endpoint(ENDPOINT)
+    payments = c.lab.client(CALLER_NAMESPACE)
+    transaction = transaction_type(c.unique("T"), 2_500, "DE")
+
+    async with c.test("quick_score_now returns the QuickScore (25 for 2 500 €)"):
+        try:
+            score = await quick_score_now(payments, endpoint, transaction)
+        except Exception as err:  # NexusOperationFailureError and friends: explain in the learner's terms
+            if type(err).__name__ != "NexusOperationFailureError":
+                raise
+            c.fail(c.unscoped(f"The standalone operation failed ({' ← '.join(_causes(err))}): does it go through "
+                              f"the endpoint quick_score_now was given?\n  at {learner_location(err, c.learner_file)}"))
+        c.expect(getattr(score, "score", None) == 25 and getattr(score, "transaction_id", None) == transaction.id,
+                 f"quick_score_now returned {score!r}; expected QuickScore({transaction.id!r}, 25), the result of "
+                 "getQuickScore (await it: execute_operation returns the result, start_operation a handle).")
+
+    operation_id = f"quick-score-{transaction.id}"
+    async with c.test(f"the server ran a standalone operation {operation_id}"):
+        try:
+            described = await payments.get_nexus_operation_handle(operation_id).describe()
+        except Exception:  # not found: the learner used another ID (or no standalone operation at all)
+            c.fail(f"The payments namespace has no standalone Nexus operation with the ID {operation_id!r}: start "
+                   "it with client.create_nexus_client(...) and id=f\"quick-score-{tx.id}\".")
+        c.expect(described.endpoint == endpoint,
+                 c.unscoped(f"Operation {operation_id} went through the endpoint {described.endpoint!r}; call the "
+                            "endpoint quick_score_now was given (its `endpoint` argument)."))
+        c.expect(described.operation == "getQuickScore",
+                 f"Operation {operation_id} called {described.operation!r}; expected 'getQuickScore'.")
+
+    async with c.test("it is allowed 10 seconds and carries the summary"):
+        timeout = described.schedule_to_close_timeout
+        c.expect(timeout == timedelta(seconds=10),
+                 f"Operation {operation_id} has schedule_to_close_timeout {timeout}; the checkout page waits "
+                 "10 seconds at most (timedelta(seconds=10)); without one the server allows its maximum.")
+        summary = await described.static_summary()
+        wanted = f"quick score of {transaction.id}"
+        c.expect(summary == wanted, f"Operation {operation_id} has the summary {summary!r}; expected {wanted!r}.")
+
+
+def _causes(err: BaseException) -> list[str]:
+    chain: list[str] = []
+    cause: BaseException | None = err
+    while cause is not None:
+        chain.append(f"{type(cause).__name__}: {cause}")
+        cause = cause.__cause__
+    return chain
