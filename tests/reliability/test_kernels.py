@@ -47,7 +47,7 @@ def test_interrupt_stops_the_wait_but_not_the_server(kernels):
     time.sleep(1.0)
     kernel.interrupt()
     outputs = kernel.wait_idle(msg, timeout=10)
-    assert any("KeyboardInterrupt" in o or "CancelledError" in o for o in outputs), outputs
+    assert [o.split(":")[0] for o in outputs] == ["LabInterruptedError"], outputs  # one line, no SDK traceback
     assert alive(pid)
     assert "0" in kernel.run("print(len(list(lab.workers)))")  # the kernel is usable right away
     assert "True" in kernel.run("print(lab.server.is_running())")
