@@ -23,13 +23,16 @@ async def check_predict_events(c: Check) -> None:
     scenarios = {name: c.attr(f"Scenario{name}") for name in SCENARIOS}
     await c.setup(handlers=[RefFraudHandler()], handler_workflows=[RefFraudCheckWorkflow],
                   callers=list(scenarios.values()))
+    # All four run at once; each test then waits for its own.
+    handles = {name: await c.start_caller(workflow_cls.run, Transaction(c.unique("T"), 0), timeout=10,
+                                          id=c.unique(f"scenario-{name.lower()}"))
+               for name, workflow_cls in scenarios.items()}
     for name, workflow_cls in scenarios.items():
-        async with c.test(f"scenario {name}: {workflow_cls.__doc__.split(':', 1)[-1].strip()}"):
+        async with c.test(f"scenario {name}: {(workflow_cls.__doc__ or '').split(':', 1)[-1].strip()}"):
             guess = predictions.get(name) or []
             c.expect(guess, f"No prediction for scenario {name} yet: PREDICTIONS[{name!r}] is empty.")
-            wid = c.unique(f"scenario-{name.lower()}")
-            await c.run_caller(workflow_cls.run, Transaction(c.unique("T"), 0), id=wid)
-            real = (await c.caller_history(wid)).nexus_event_types()
+            await c.guard(handles[name].result())
+            real = (await c.caller_history(handles[name].id)).nexus_event_types()
             c.expect(_normalised(guess) == real,
                      f"You predicted {events_text(_normalised(guess))};\nthe real run shows {events_text(real)}.")
 
@@ -57,7 +60,8 @@ async def check_read_history(c: Check) -> None:
     scenario = c.attr("HistoryScenario")
     await c.setup(handlers=[RefFraudHandler()], handler_workflows=[RefFraudCheckWorkflow], callers=[scenario])
     wid = c.unique("history-scenario")
-    await c.run_caller(scenario.run, "T-1001", id=wid)
+    async with c.test("HistoryScenario runs", shown=False):
+        await c.run_caller(scenario.run, "T-1001", id=wid, timeout=10)
     caller = await c.caller_history(wid)
     handler = (await c.lab.follow(caller))[0]
     started = caller.find("NexusOperationStarted")[0]
