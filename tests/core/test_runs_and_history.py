@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 
 import pytest
 from temporalio.client import WorkflowFailureError
@@ -140,7 +141,7 @@ async def test_stuck_handler_workflow_is_named_not_waited_out(story, unique):
     with pytest.raises(nexus_lab.WorkflowTaskFailedError) as caught:
         await run_payment(story, wid, "broken", timeout_s=60)
     named_after = time.monotonic() - started
-    assert named_after < 2.0, f"the handler failure was named after {named_after:.2f} s"
+    named_at = datetime.now(UTC)
     err = caught.value
     assert (err.namespace, err.workflow_id, err.handler_of) == ("fraud", f"broken-check-{wid}", f"payments/{wid}")
     message = str(err)
@@ -149,9 +150,14 @@ async def test_stuck_handler_workflow_is_named_not_waited_out(story, unique):
     assert "story.py" in message and 'raise ValueError(f"no risk model' in message
     handler = await story.history(f"broken-check-{wid}", namespace="fraud")
     assert handler.status == "TERMINATED"  # it stops retrying, and the caller's operation fails with it
+    # The lab's part: from the handler's first WorkflowTaskFailed event to the error in the cell. (Before
+    # that event, a cold worker may still be loading the workflow into its sandbox: not the lab's wait.)
+    failed_at = handler.find("WorkflowTaskFailed")[0].time
+    lag = (named_at - failed_at).total_seconds()
+    assert lag < 2.0, f"the handler failure was named {lag:.2f} s after it happened"
     with pytest.raises(WorkflowFailureError):
         await story.handle(wid, namespace="payments").result(timeout=10)
-    print(f"handler-side failure named after {named_after:.2f} s")
+    print(f"handler-side failure named {lag:.2f} s after it happened ({named_after:.2f} s after the start)")
 
 
 async def test_sandbox_violation_fails_fast_with_the_line(story):
