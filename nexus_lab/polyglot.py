@@ -77,6 +77,7 @@ def node_version() -> tuple[int, int, int] | None:
 
 
 def require_node() -> tuple[int, int, int]:
+    """Node.js's version, or the one-line reason the chapter cannot run here."""
     version = node_version()
     if version is None:
         raise PolyglotError(f"Chapter 13 needs Node.js {MIN_NODE} or newer, and `node` is not on PATH: "
@@ -108,7 +109,14 @@ def ensure_built(root: Path | None = None) -> Path:
     npm = shutil.which("npm")
     if npm is None:
         raise PolyglotError("`npm` is not on PATH, so the TypeScript of chapter 13 cannot be compiled.")
-    done = subprocess.run([npm, "run", "--silent", "build"], cwd=root, capture_output=True, text=True)
+    import fcntl  # POSIX, like the rest of the TypeScript side's process handling
+
+    (root / "dist").mkdir(exist_ok=True)
+    with open(root / "dist" / ".build.lock", "w") as lock:  # checks run side by side: one build at a time
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if bundle.exists() and bundle.stat().st_mtime >= _newest_source(root):
+            return bundle  # built by the one that held the lock
+        done = subprocess.run([npm, "run", "--silent", "build"], cwd=root, capture_output=True, text=True)
     if done.returncode != 0:
         first = next((line for line in (done.stdout + done.stderr).splitlines() if "error" in line.lower()),
                      "see `npm run build` in polyglot/")
