@@ -350,8 +350,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="--workshop: time compression (pauses / SPEED; 1 = real time, 10 minutes)")
     parser.add_argument("--capacity", action="store_true",
                         help="--workshop: also how many learners checking at the same moment stay under 5 s")
+    parser.add_argument("--journey", action="store_true",
+                        help="instead: fresh clone → JupyterLab answering, and Run All per chapter")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     args = parser.parse_args(argv)
+    if args.journey:
+        from nexus_lab.course.workspace import journey_figures, journey_report
+
+        print(journey_report(journey_figures()))
+        return 0
     if args.workshop:
         figures: dict[str, Any] = {"class": asyncio.run(class_simulation(args.learners, args.minutes, args.speed))}
         print(class_report(figures["class"]))

@@ -84,3 +84,94 @@ async def check_profiles(c: Check) -> None:
                  f"The certificate and key are {tls.client_cert!s} and {tls.client_private_key!s}; expected "
                  f"{CERT} and {KEY}.")
         c.expect(fraud.api_key is None, "Profile 'fraud-cloud' also sets an API key; this namespace uses mTLS only.")
+
+
+# --- ch10-fail-fast: schedule_to_start_timeout, enforced by the server ---------------------------------
+async def _scheduled_timeouts(c: Check, workflow_id: str) -> tuple[Any, Any]:
+    """(schedule_to_start, schedule_to_close) of the first Nexus operation in the caller's history."""
+    from temporalio.api.enums.v1 import EventType
+
+    from nexus_lab.checker.context import CALLER_NAMESPACE
+
+    async for event in c.lab.client(CALLER_NAMESPACE).get_workflow_handle(workflow_id).fetch_history_events():
+        if event.event_type == EventType.EVENT_TYPE_NEXUS_OPERATION_SCHEDULED:
+            a = event.nexus_operation_scheduled_event_attributes
+            return (a.schedule_to_start_timeout.ToTimedelta() if a.HasField("schedule_to_start_timeout") else None,
+                    a.schedule_to_close_timeout.ToTimedelta() if a.HasField("schedule_to_close_timeout") else None)
+    return None, None
+
+
+async def check_fail_fast(c: Check) -> None:
+    import time
+    from datetime import timedelta
+
+    from temporalio.client import WorkflowFailureError
+
+    from nexus_lab.checker.checks.common import (
+        ProbeCaller,
+        RefFraudCheckWorkflow,
+        RefFraudHandler,
+        learner_transaction,
+        probe,
+    )
+    from nexus_lab.checker.context import HANDLER_NAMESPACE, HANDLER_QUEUE
+
+    workflow_cls = c.attr("PaymentWorkflow")
+    await c.setup(handlers=[RefFraudHandler()], handler_workflows=[RefFraudCheckWorkflow],
+                  callers=[workflow_cls, ProbeCaller])
+
+    async def fraud_worker_polling() -> None:
+        """One call without a start limit, so the 2 s limit below measures no worker start-up."""
+        await probe(c, "getQuickScore", {"id": c.unique("warm-up"), "amount": 1, "country": "DE"}, timeout=20)
+
+    async def run_with_worker(amount: int) -> tuple[Any, str]:
+        """Run a payment while the Fraud worker is up; once more (up to three times) when a busy machine made
+        the operation miss its 2 s start limit anyway (the history says NexusOperationTimedOut)."""
+        for _ in range(3):
+            await fraud_worker_polling()
+            handle = await c.start_caller(workflow_cls.run, learner_transaction(c, amount), timeout=8)
+            try:
+                result: Any = await handle.result()
+            except WorkflowFailureError as err:
+                result = err
+            if "NexusOperationTimedOut" not in (await c.caller_history(handle.id)).nexus_event_types():
+                break
+        return result, handle.id
+
+    async with c.test("with a Fraud worker: 'score 25' for 2 500 €, allowed 10 s, 2 s to be picked up"):
+        result, workflow_id = await run_with_worker(2_500)
+        if isinstance(result, Exception):
+            raise result
+        c.expect(result == "score 25", f"PaymentWorkflow returned {result!r}; expected 'score 25'.")
+        to_start, to_close = await _scheduled_timeouts(c, workflow_id)
+        c.expect(to_close == timedelta(seconds=10),
+                 f"getQuickScore is allowed {to_close or 'no schedule_to_close_timeout'} in all; expected 10 s.")
+        c.expect(to_start == timedelta(seconds=2),
+                 f"getQuickScore may wait {to_start or 'without limit (no schedule_to_start_timeout)'} for a Fraud "
+                 "worker; expected schedule_to_start_timeout=timedelta(seconds=2).")
+
+    await c.lab.stop_worker(namespace=HANDLER_NAMESPACE, task_queue=HANDLER_QUEUE)
+    async with c.test("no Fraud worker: 'manual review' within about 2 s"):
+        started = time.monotonic()
+        try:
+            result = await c.run_caller(workflow_cls.run, learner_transaction(c, 2_500), timeout=14)
+        except WorkflowFailureError as err:
+            c.fail(f"With the Fraud workers down the payment failed ({type(err.cause).__name__} ← "
+                   f"{type(err.cause.__cause__).__name__}: {err.cause.__cause__}); a timeout is an outage: "
+                   "return 'manual review' when err.__cause__ is a TimeoutError.")
+        seconds = time.monotonic() - started
+        c.expect(result == "manual review", f"With the Fraud workers down PaymentWorkflow returned {result!r}; "
+                                            "expected 'manual review'.")
+        c.expect(seconds < 6, f"'manual review' came after {seconds:.0f} s: the checkout waited out a longer "
+                              "timeout. schedule_to_start_timeout=timedelta(seconds=2) ends it after 2 s.")
+
+    await c.lab.worker(namespace=HANDLER_NAMESPACE, task_queue=HANDLER_QUEUE, nexus_services=[RefFraudHandler()],
+                       workflows=[RefFraudCheckWorkflow])
+    async with c.test("a rejected request (BAD_REQUEST) fails the payment"):
+        result, workflow_id = await run_with_worker(-5)
+        if isinstance(result, WorkflowFailureError):
+            return
+        events = " → ".join((await c.caller_history(workflow_id)).nexus_event_types())
+        c.fail(f"The Fraud team rejected an amount of -5 € (HandlerError BAD_REQUEST; the history shows {events}), "
+               f"and PaymentWorkflow returned {result!r}. Only a timeout means the Fraud team is unreachable: "
+               "re-raise every other error.")
