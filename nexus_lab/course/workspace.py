@@ -153,3 +153,68 @@ def open_lab(folder: Path, extra: list[str]) -> int:
         return subprocess.call(command, cwd=folder, env=env)
     except KeyboardInterrupt:
         return 0
+
+
+# --- benchmark: the learner's first command and each chapter's Run All ------------------------------
+def _serving_after(command: list[str], cwd: Path, env: dict[str, str], port: int, limit_s: float = 600) -> float:
+    """Seconds from running ``command`` until JupyterLab answers on ``port`` (then it is stopped)."""
+    import os
+    import signal
+    import subprocess
+    import time
+    import urllib.request
+
+    started = time.monotonic()
+    proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        while time.monotonic() - started < limit_s and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status", timeout=1):
+                    return time.monotonic() - started
+            except OSError:
+                time.sleep(0.2)
+        raise WorkspaceError(f"JupyterLab did not answer within {limit_s:g} s (exit code {proc.poll()}).")
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def journey_figures(port: int = 31950) -> dict[str, float]:
+    """Fresh clone → JupyterLab answering (``make lab``, warm package cache), and Run All per chapter
+    (each notebook of a fresh workspace in its own kernel, as JupyterLab's Run All runs it)."""
+    import os
+    import subprocess
+    import tempfile
+    import time
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    from nexus_lab.course.manifest import load_manifest
+
+    figures: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="nexus-lab-journey-") as tmp:
+        env = {**os.environ, "NEXUS_LAB_HOME": f"{tmp}/home", "JUPYTER_RUNTIME_DIR": f"{tmp}/runtime"}
+        env.pop("NEXUS_LAB_COURSE", None)
+        env.pop("NEXUS_LAB_PROGRESS", None)
+        if (CHECKOUT / ".git").exists():
+            clone = Path(tmp) / "clone"
+            started = time.monotonic()
+            subprocess.run(["git", "clone", "--quiet", str(CHECKOUT), str(clone)], check=True)
+            figures["fresh clone → JupyterLab answering (s)"] = time.monotonic() - started + _serving_after(
+                ["make", "lab", f"LAB_ARGS=--no-browser --port={port} --ServerApp.port_retries=0"], clone, env, port)
+        workspace = Path(tmp) / "course"
+        init_workspace(workspace)
+        for chapter in load_manifest(workspace).chapters:
+            path = workspace / chapter.notebook
+            notebook = nbformat.read(path, as_version=4)
+            started = time.monotonic()
+            NotebookClient(notebook, timeout=180, kernel_name="python3",
+                           resources={"metadata": {"path": str(path.parent)}}).execute(env=env)
+            figures[f"Run All {chapter.id} (s)"] = time.monotonic() - started
+    return figures
+
+
+def journey_report(figures: dict[str, float]) -> str:
+    return "\n".join(f"{name:<44} {seconds:7.1f}" for name, seconds in figures.items())
