@@ -132,13 +132,44 @@ async def round_trips(port: int, repeats: int) -> dict[str, dict[str, float]]:
         await lab.stop()
 
 
-async def run(repeats: int = 5, trips: int = 30) -> dict[str, Any]:
+def _kernel_rss_mb() -> float:
+    """This process's resident memory (it plays the kernel: lab, workers, client)."""
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmRSS:"))
+    except (OSError, StopIteration):
+        return 0.0
+
+
+async def long_session_memory(port: int, runs: int) -> dict[str, float]:
+    """Server and kernel RSS before and after ``runs`` story runs (sync and async operations
+    alternating), as a long course session accumulates them."""
+    import nexus_lab
+
+    lab = await nexus_lab.start(port, reuse=False)
+    try:
+        await demo.set_up(lab)
+        before = (lab.server.rss_bytes() or 0) / 2**20 if lab.server else 0.0
+        for i in range(runs):
+            workflow_cls = CheckTransactionWorkflow if i % 2 else QuickScoreWorkflow
+            payment = demo.Transaction(f"mem-{uuid.uuid4().hex[:10]}", 100)
+            await lab.execute(workflow_cls.run, demo.PaymentRequest(payment), namespace=demo.CALLER_NAMESPACE,
+                              task_queue=demo.CALLER_QUEUE, id=f"mem-{payment.id}")
+        after = (lab.server.rss_bytes() or 0) / 2**20 if lab.server else 0.0
+        return {"runs": runs, "server_before_mb": before, "server_after_mb": after, "kernel_mb": _kernel_rss_mb()}
+    finally:
+        await lab.stop()
+
+
+async def run(repeats: int = 5, trips: int = 30, memory_runs: int = 0) -> dict[str, Any]:
     base = find_free_port_pair(24000)
     ports = iter(range(base, base + 200, 2))
     server_ready = [await server_ready_once(next(ports)) for _ in range(repeats)]
     lab_ready = [await lab_ready_once(next(ports)) for _ in range(repeats)]
     trips_figures = await round_trips(next(ports), trips)
+    memory = await long_session_memory(next(ports), memory_runs) if memory_runs else None
     return {
+        "long_session": memory,
         "server_ready_s": statistics.median(server_ready),
         "lab_ready_s": statistics.median(lab_ready),
         **trips_figures,
@@ -158,6 +189,12 @@ def report(figures: dict[str, Any]) -> str:
         lines.append(f"{label:<8} round trip: lab {f['lab_s'] * 1000:6.1f} ms, raw SDK {f['raw_s'] * 1000:6.1f} ms,"
                      f" ratio {f['ratio']:.3f}  (target <= 1.05; median of {figures['round_trips']})")
     lines.append(f"server RSS                       {figures['server']['rss_mb']:8.0f} MiB")
+    memory = figures.get("long_session")
+    if memory:
+        total = memory["server_after_mb"] + memory["kernel_mb"]
+        lines.append(f"long session ({memory['runs']} runs): server RSS {memory['server_before_mb']:.0f} -> "
+                     f"{memory['server_after_mb']:.0f} MiB, kernel {memory['kernel_mb']:.0f} MiB, "
+                     f"together {total:.0f} MiB  (target <= 400 MB)")
     return "\n".join(lines)
 
 
@@ -287,6 +324,12 @@ async def class_simulation(learners: int = 30, minutes: float = 10.0, speed: flo
             outcome = await _class_check(exercise, attempt, own, env)
             outcome["at_s"] = time.perf_counter() - started
             results.append(outcome)
+            with (scratch / "checks.jsonl").open("a") as log:  # a run cut short still leaves its figures
+                log.write(json.dumps({k: v for k, v in outcome.items() if k != "output"}) + "\n")
+            if len(results) % 25 == 0:
+                times = sorted(r["seconds"] for r in results)
+                print(f"  {len(results)} checks after {outcome['at_s'] * speed / 60:.1f} simulated minutes: "
+                      f"p95 so far {_percentile(times, 0.95):.1f} s ({scratch / 'checks.jsonl'})", flush=True)
 
     try:
         await open_classroom(lab, ledger)
@@ -342,6 +385,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="nexus-lab bench", description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="server/lab start repeats")
     parser.add_argument("--trips", type=int, default=30, help="round trips per operation kind")
+    parser.add_argument("--memory-runs", type=int, default=500,
+                        help="story runs of the long-session memory figure (0 skips it)")
     parser.add_argument("--workshop", action="store_true",
                         help="instead: a class of learners checking at their own pace on one dev server (p95)")
     parser.add_argument("--learners", type=int, default=30, help="--workshop: class size")
@@ -369,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
             with open(args.json, "w") as handle:
                 json.dump(figures, handle, indent=2)
         return 0
-    figures = asyncio.run(run(args.repeats, args.trips))
+    figures = asyncio.run(run(args.repeats, args.trips, args.memory_runs))
     print(report(figures))
     from nexus_lab.course.exercises import check_times_text, solution_check_times
 

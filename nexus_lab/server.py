@@ -249,20 +249,28 @@ def _server_command(port: int, ui_port: int, db_path: Path | None, log_level: st
     return command
 
 
+SERVER_GO_ENV = {"GOGC": "40", "GOMEMLIMIT": "200MiB"}
+"""Go runtime settings for the server (an environment that sets them wins). Its live heap grows with
+every run it keeps; collecting earlier (GOGC 40 instead of 100) and harder near 200 MiB keeps a long
+session's server + kernel within 400 MB (figures: ``nexus-lab bench``, line "long session")."""
+
+
 def _spawn(command: list[str], log_path: Path) -> subprocess.Popen:
-    env = dict(os.environ)
+    """Start the server with its log (stderr: log lines and errors) in ``log_path``. Its stdout only
+    carries a banner, and the CLI panics when that write fails (a full disk): it goes nowhere."""
+    env = {**SERVER_GO_ENV, **os.environ}
     env.pop("RUST_BACKTRACE", None)
     log = os.fdopen(os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab")
     try:
         if pdeathsig_usable():
             return subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
                 start_new_session=True, preexec_fn=die_with_parent, env=env,
             )
         # Elsewhere a watchdog process owns the server and kills it when this process is gone.
         watchdog = [sys.executable, "-m", "nexus_lab._watchdog", str(os.getpid()), "--", *command]
         return subprocess.Popen(
-            watchdog, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            watchdog, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
             start_new_session=True, env=env,
         )
     finally:
@@ -375,8 +383,12 @@ def _claim_port(port: int) -> bool:
         fd = os.open(_starting_marker(port), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except FileExistsError:
         return False
-    with os.fdopen(fd, "w") as marker:
-        marker.write(str(os.getpid()))
+    try:
+        os.write(fd, str(os.getpid()).encode())
+    except OSError:  # a full disk: the claim stands, it just cannot name its owner for others
+        pass
+    finally:
+        os.close(fd)
     return True
 
 

@@ -218,7 +218,7 @@ async def test_locked_database_is_retried_until_free(tmp_path, free_port, monkey
     def locked_twice(*args, **kwargs):
         calls.append(1)
         if len(calls) <= 2:
-            return ["sh", "-c", "echo 'Error: database is locked (5) (SQLITE_BUSY)'; exit 1"]
+            return ["sh", "-c", "echo 'Error: database is locked (5) (SQLITE_BUSY)' >&2; exit 1"]
         return real_command(*args, **kwargs)
 
     monkeypatch.setattr(server_module, "_server_command", locked_twice)

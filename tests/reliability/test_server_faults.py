@@ -210,3 +210,31 @@ async def test_full_disk_never_reports_a_namespace_that_was_not_stored(small_dis
         filler.unlink()
     finally:
         server.stop()
+
+
+def test_a_passing_check_on_a_full_disk_stays_a_pass(small_disk, tmp_path):
+    """Lab home and progress on a full disk: the check passes (exit 0), the unsaved progress is one
+    line, no temporary file is left. (Before: an OSError traceback and exit 1; the server also
+    panicked when its banner could not be written.)"""
+    import shutil
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    course = tmp_path / "course"
+    course.mkdir()
+    shutil.copy(root / "course.toml", course)
+    for folder in ("exercises", "solutions"):
+        shutil.copytree(root / folder, course / folder)
+    shutil.copy(root / "solutions" / "ch01_route_endpoint.py", course / "exercises" / "ch01_route_endpoint.py")
+    home = small_disk / "home"
+    home.mkdir(mode=0o700)
+    fill(small_disk)
+    env = dict(os.environ, NEXUS_LAB_COURSE=str(course), NEXUS_LAB_HOME=str(home),
+               NEXUS_LAB_PROGRESS=str(small_disk / "progress.json"),
+               NEXUS_LAB_PORT=str(find_free_port_pair(30000 + int(time.time()) % 1500)))
+    done = subprocess.run([sys.executable, "-m", "nexus_lab.cli", "check", "ch01-route-endpoint"], env=env,
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "passed" in done.stdout
+    assert done.stderr.count("\n") == 1 and "disk is full" in done.stderr and "Traceback" not in done.stderr
+    assert not [p for p in small_disk.rglob("*.tmp")]
