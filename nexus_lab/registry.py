@@ -265,8 +265,8 @@ async def ensure_endpoint(client: Client, name: str, *, namespace: str, task_que
 async def _create_or_update(client: Client, spec: EndpointSpec) -> EndpointInfo:
     existing = await find_endpoint(client, spec.name)
     if existing is None:
-        response = await client.operator_service.create_nexus_endpoint(CreateNexusEndpointRequest(spec=spec))
-        return _info(response.endpoint, "created")
+        created = await client.operator_service.create_nexus_endpoint(CreateNexusEndpointRequest(spec=spec))
+        return _info(created.endpoint, "created")
     wanted = _info(Endpoint(spec=spec))
     if (existing.namespace, existing.task_queue, existing.description) == (
             wanted.namespace, wanted.task_queue, wanted.description):
