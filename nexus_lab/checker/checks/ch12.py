@@ -259,3 +259,53 @@ def _causes(err: BaseException) -> list[str]:
         chain.append(f"{type(cause).__name__}: {cause}")
         cause = cause.__cause__
     return chain
+
+
+# --- ch12-cli-setup ----------------------------------------------------------------------------------
+async def check_cli_setup(c: Check) -> None:
+    import asyncio
+    import os
+
+    from nexus_lab.config import temporal_binary
+    from nexus_lab.registry import find_endpoint, list_namespaces
+
+    make = c.attr("setup_commands", "def setup_commands(address, caller_namespace, handler_namespace, endpoint, "
+                                    "task_queue)")
+    caller, handler = c.lab.namespace_name(CALLER_NAMESPACE), c.lab.namespace_name(HANDLER_NAMESPACE)
+    endpoint = c.lab.scope.endpoint(ENDPOINT)
+    async with c.test("setup_commands returns temporal commands as argument lists"):
+        commands = make(c.lab.address, caller, handler, endpoint, HANDLER_QUEUE)
+        c.expect(isinstance(commands, list) and commands and all(isinstance(cmd, list) and cmd for cmd in commands),
+                 f"setup_commands returned {c.unscoped(repr(commands))}; expected a list of commands, each a list "
+                 "such as ['temporal', 'operator', 'namespace', 'create', ...].")
+        bad = [cmd for cmd in commands if cmd[0] != "temporal"]
+        c.expect(not bad, f"{bad[0] if bad else ''} does not start with 'temporal'.")
+
+    async with c.test("every command succeeds against the given server"):
+        # a closed port as the CLI's default: a command without --address fails instead of finding another server
+        env = {**os.environ, "TEMPORAL_ADDRESS": "127.0.0.1:1"}
+        env.pop("TEMPORAL_NAMESPACE", None)
+        for cmd in commands:
+            process = await asyncio.create_subprocess_exec(temporal_binary(), *cmd[1:], env=env,
+                                                           stdout=asyncio.subprocess.PIPE,
+                                                           stderr=asyncio.subprocess.STDOUT)
+            output, _ = await asyncio.wait_for(process.communicate(), timeout=15)
+            text = c.unscoped(output.decode(errors="replace").strip().splitlines()[-1] if output.strip() else "")
+            c.expect(process.returncode == 0,
+                     f"`{c.unscoped(' '.join(cmd))}` failed: {text}"
+                     + ("\nEvery command needs --address (the CLI's default is another server)."
+                        if "--address" not in cmd else ""))
+
+    async with c.test("both namespaces exist, and the endpoint routes to the handler's namespace and task queue"):
+        names = await list_namespaces(c.lab.client())
+        for wanted, role in ((caller, "caller"), (handler, "handler")):
+            c.expect(wanted in names, f"No namespace {c.unscoped(wanted)!r} (the {role}'s) after your commands: "
+                                      "create it with `temporal operator namespace create --namespace ...`.")
+        found = await find_endpoint(c.lab.client(), endpoint)
+        if found is None:
+            c.fail(f"No endpoint {ENDPOINT!r} after your commands: create it with `temporal operator nexus endpoint "
+                   "create --name ...`.")
+            return
+        c.expect(found.namespace == handler and found.task_queue == HANDLER_QUEUE,
+                 c.unscoped(f"Endpoint {ENDPOINT!r} routes to {found.namespace}/{found.task_queue}; it must route "
+                            f"to the handler's side, {handler}/{HANDLER_QUEUE}."))
