@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-import asyncio
+from temporalio.service import RPCError
 
 from nexus_lab.checker.checks.common import (
     Call,
@@ -77,7 +77,7 @@ async def check_attach_callers(c: Check) -> None:
     check_id = f"fraud-check-{transaction['id']}"
     handles = [await c.start_caller(ProbeCaller.run, Call("checkTransaction", transaction)) for _ in range(3)]
     async with c.test("three callers of the same transaction all start their operation"):
-        async def started() -> list[list[str]]:
+        async def started() -> list[list[str]] | None:
             histories = [await c.caller_history(h.id) for h in handles]
             events = [h.nexus_event_types() for h in histories]
             return events if all("NexusOperationStarted" in e or len(e) > 1 for e in events) else None
@@ -101,11 +101,19 @@ async def check_attach_callers(c: Check) -> None:
         wid = (first.fields.get("token_decoded") or {}).get("wid")
         c.expect(wid == check_id, f"The shared workflow's ID is {c.unscoped(str(wid))!r}; expected the business ID "
                                   f"{check_id!r}.")
-        await c.lab.client(HANDLER_NAMESPACE).get_workflow_handle(check_id).signal("review", False)
-        outcomes = await c.guard(asyncio.gather(*(h.result(timeout=4) for h in handles)))
+        try:
+            await c.lab.client(HANDLER_NAMESPACE).get_workflow_handle(check_id).signal("review", False)
+        except RPCError as err:
+            c.fail(f"The analyst could not review {check_id!r} ({err}): the check ended before anyone looked. "
+                   f"From REVIEW_THRESHOLD on it waits for the review signal.")
+        outcomes = [await c.guard(h.result(timeout=4)) for h in handles]
+        described = [o.describe() for o in outcomes]
         c.expect(all(o.ok and o.result.get("approved") is False and o.result.get("transaction_id") == transaction["id"]
                      for o in outcomes),
                  f"The analyst said approved=False; expected every caller to get that verdict for "
-                 f"{transaction['id']}; got {[o.describe() for o in outcomes]}.")
+                 f"{transaction['id']}; got {described}."
+                 + (" A later caller terminated the running check: attach to it with "
+                    "id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING."
+                    if "Terminated" in str(described) else ""))
         c.expect(all(o.result.get("reason") == "analyst review" for o in outcomes),
                  f"Expected the reason 'analyst review'; got {[o.result.get('reason') for o in outcomes]}.")
