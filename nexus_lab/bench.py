@@ -325,7 +325,8 @@ async def class_simulation(learners: int = 30, minutes: float = 10.0, speed: flo
             outcome["at_s"] = time.perf_counter() - started
             results.append(outcome)
             with (scratch / "checks.jsonl").open("a") as log:  # a run cut short still leaves its figures
-                log.write(json.dumps({k: v for k, v in outcome.items() if k != "output"}) + "\n")
+                said = outcome["output"].strip().splitlines()[-1:] if outcome["output"] else []
+                log.write(json.dumps({**{k: v for k, v in outcome.items() if k != "output"}, "said": said}) + "\n")
             if len(results) % 25 == 0:
                 times = sorted(r["seconds"] for r in results)
                 print(f"  {len(results)} checks after {outcome['at_s'] * speed / 60:.1f} simulated minutes: "

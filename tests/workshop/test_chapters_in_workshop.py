@@ -11,6 +11,7 @@ import pytest
 
 from nexus_lab.course.manifest import load_manifest
 from nexus_lab.registry import list_namespaces
+from nexus_lab.workshop.scope import Scope
 
 from ..processes import run_notebook
 
@@ -35,4 +36,4 @@ async def test_chapter_runs_as_a_learner_on_the_shared_cluster(lab, path, tmp_pa
     await asyncio.to_thread(_run, path, env)  # raises on any failing cell
     namespaces_after, endpoints_after = await _names(lab)
     created = (namespaces_after - namespaces_before) | (endpoints_after - endpoints_before)
-    assert all(name.startswith("ws-learner-") for name in created), f"unscoped names created: {created}"
+    assert all(Scope("ws-learner").owns(name) for name in created), f"names outside the learner's scope: {created}"
