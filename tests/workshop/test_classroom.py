@@ -210,7 +210,7 @@ def test_serving_beyond_loopback_is_explicit_and_warned(monkeypatch, capsys, tmp
 
     bound = []
 
-    async def fake_serve(port: int, ip: str, ledger: classroom.Ledger) -> None:
+    async def fake_serve(port: int, ip: str, ledger: classroom.Ledger, *, existing: bool = False) -> None:
         bound.append(ip)
 
     monkeypatch.setattr(cli, "serve_classroom", fake_serve)
