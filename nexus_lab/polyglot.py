@@ -22,6 +22,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -176,15 +177,27 @@ def _stop_all() -> None:
 
 def _launch(address: str, namespace: str, task_queues: dict[str, str], root: Path) -> TsWorkers:
     from nexus_lab.config import logs_dir
-    from nexus_lab.server import _spawn  # the server's own way: PR_SET_PDEATHSIG, or its watchdog
 
     log_path = logs_dir() / f"ts-workers-{os.getpid()}.log"  # checks run side by side: one log each
-    log_path.write_text("")
     command = [shutil.which("node") or "node", str(root / "dist" / "worker.js"), address, namespace,
                *(f"{role}={queue}" for role, queue in task_queues.items())]
     workers = TsWorkers(namespace, task_queues, log_path, _spawn(command, log_path))
     _live.add(workers)
     return workers
+
+
+def _spawn(command: list[str], log_path: Path) -> subprocess.Popen:
+    """Node.js dies with this process as the lab's server does: PR_SET_PDEATHSIG where usable, else the
+    lab's watchdog; its stdout (the ``ready`` lines) and stderr (the SDK's log) go to ``log_path``."""
+    from nexus_lab._watchdog import die_with_parent, pdeathsig_usable
+
+    with open(log_path, "wb") as log:
+        if pdeathsig_usable():
+            return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                    start_new_session=True, preexec_fn=die_with_parent)
+        watchdog = [sys.executable, "-m", "nexus_lab._watchdog", str(os.getpid()), "--", *command]
+        return subprocess.Popen(watchdog, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
 
 
 async def _wait_ready(workers: TsWorkers, timeout: float) -> None:
