@@ -33,7 +33,7 @@ from nexus_lab.connection import client_for_namespace
 from nexus_lab.errors import NexusLabError
 from nexus_lab.history import History, OperationDescription, WorkflowDescription
 from nexus_lab.runs import DEFAULT_TIMEOUT_S, describe, describe_operation, fetch_history, wait_for_result
-from nexus_lab.server import EmbeddedServer
+from nexus_lab.server import EMBEDDED_RETENTION_DAYS, EmbeddedServer
 from nexus_lab.workers import RunningWorker, WorkerPool
 from nexus_lab.workshop.scope import Scope
 
@@ -219,9 +219,12 @@ class Lab:
         await self.workers.stop_all()
 
     # --- registry ---------------------------------------------------------------------------
-    async def namespace(self, name: str, *, retention_days: int = 1) -> registry.NamespaceInfo:
-        """Create namespace ``name`` unless it exists (safe to run twice)."""
+    async def namespace(self, name: str, *, retention_days: float | None = None) -> registry.NamespaceInfo:
+        """Create namespace ``name`` unless it exists (safe to run twice). Finished runs are kept one
+        day, on the embedded server for ``EMBEDDED_RETENTION_DAYS`` (its memory holds them all)."""
         self._check_ready()
+        if retention_days is None:
+            retention_days = EMBEDDED_RETENTION_DAYS if self.server is not None else 1
         return await registry.ensure_namespace(self._client, self.namespace_name(name), retention_days)
 
     async def endpoint(self, name: str, *, namespace: str, task_queue: str,

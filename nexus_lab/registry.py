@@ -152,7 +152,7 @@ def _explain(err: RPCError, what: str) -> RegistryError:
     return RegistryError(f"Could not {what}: {err.message}.{hint}")
 
 
-async def ensure_namespace(client: Client, name: str, retention_days: int = 1) -> NamespaceInfo:
+async def ensure_namespace(client: Client, name: str, retention_days: float = 1) -> NamespaceInfo:
     """Create ``name`` unless it exists; usable at once on the dev server."""
     try:
         await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace=name))
@@ -163,7 +163,7 @@ async def ensure_namespace(client: Client, name: str, retention_days: int = 1) -
     try:
         await client.workflow_service.register_namespace(RegisterNamespaceRequest(
             namespace=name,
-            workflow_execution_retention_period=Duration(seconds=retention_days * 86400),
+            workflow_execution_retention_period=Duration(seconds=round(retention_days * 86400)),
         ))
     except RPCError as err:
         if err.status == RPCStatusCode.ALREADY_EXISTS and await _namespace_exists(client, name):

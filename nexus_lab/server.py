@@ -241,6 +241,10 @@ def _server_command(port: int, ui_port: int, db_path: Path | None, log_level: st
         # Without it an update-backed Nexus operation starts but never completes: the update's
         # completion callback to the caller is not sent (server 1.32).
         "--dynamic-config-value", "history.enableUpdateCallbacks=true",
+        # Retention below the default minimum of one day (EMBEDDED_RETENTION_DAYS), and expired
+        # runs removed within a minute of their time rather than spread over 30 minutes.
+        "--dynamic-config-value", 'system.namespaceMinRetentionLocal="1h"',
+        "--dynamic-config-value", 'history.retentionTimerJitterDuration="1m"',
     ]
     for key, value in EXTRA_DYNAMIC_CONFIG.items():
         command += ["--dynamic-config-value", f"{key}={value}"]
@@ -248,6 +252,12 @@ def _server_command(port: int, ui_port: int, db_path: Path | None, log_level: st
         command += ["--db-filename", str(db_path)]
     return command
 
+
+EMBEDDED_RETENTION_DAYS = 4 / 24
+"""How long the embedded server keeps finished runs of the namespaces a lab creates: a course
+session's histories and Web UI links stay, while the server's memory (it holds every run it keeps)
+levels off instead of growing all day. Measured: 1000 runs, server RSS 249 MiB and flat from 600
+runs on when runs expire (90 s in the measurement), 282 MiB and growing when none do."""
 
 SERVER_GO_ENV = {"GOGC": "40", "GOMEMLIMIT": "200MiB"}
 """Go runtime settings for the server (an environment that sets them wins). Its live heap grows with

@@ -83,3 +83,20 @@ async def test_crashed_worker_is_reported_by_the_next_lab_call(lab, unique):
     with pytest.raises(nexus_lab.WorkerCrashedError, match=f"missing-{unique}/tq"):
         await lab.endpoints()
     await lab.endpoints()  # reported once, then the lab is usable again
+
+
+async def test_embedded_namespaces_keep_finished_runs_for_a_session_not_a_day(lab, unique):
+    """The embedded server holds every run it keeps in memory: a lab's namespaces expire finished
+    runs after EMBEDDED_RETENTION_DAYS (4 h), which the server accepts below its usual 1-day minimum."""
+    from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
+
+    from nexus_lab.server import EMBEDDED_RETENTION_DAYS
+
+    await lab.namespace(f"kept-{unique}")
+    described = await lab.client().workflow_service.describe_namespace(
+        DescribeNamespaceRequest(namespace=f"kept-{unique}"))
+    assert described.config.workflow_execution_retention_ttl.seconds == round(EMBEDDED_RETENTION_DAYS * 86400) == 14400
+    await lab.namespace(f"day-{unique}", retention_days=1)
+    described = await lab.client().workflow_service.describe_namespace(
+        DescribeNamespaceRequest(namespace=f"day-{unique}"))
+    assert described.config.workflow_execution_retention_ttl.seconds == 86400
