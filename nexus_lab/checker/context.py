@@ -203,7 +203,17 @@ class Check:
     async def run_caller(self, run_fn: Any, arg: Any, *, timeout: float = 5.0, id: str | None = None) -> Any:
         """Run a Payments workflow to its result (errors are explained by :meth:`test`)."""
         handle = await self.start_caller(run_fn, arg, timeout=timeout, id=id)
-        return await self.guard(handle.result())
+        return await self.guard(self.result(handle, timeout))
+
+    @staticmethod
+    async def result(handle: Any, timeout: float = 8.0) -> Any:
+        """A started workflow's result, failing fast on a stuck workflow task and explaining a time-out.
+
+        The lab handle's own ``result()`` turns a cancelled wait into a ``KeyboardInterrupt`` (right for
+        a notebook cell); a check cancels waits on purpose (:meth:`guard`), so it waits on the SDK handle."""
+        from nexus_lab.runs import wait_for_result
+
+        return await wait_for_result(handle.raw, timeout=timeout)
 
     async def caller_history(self, workflow_id: str) -> Any:
         return await self.lab.history(workflow_id, namespace=CALLER_NAMESPACE)

@@ -90,7 +90,7 @@ async def check_submit_review(c: Check) -> None:
     for tid, approved in decisions.items():
         async with c.test(f"the workflow fraud-check-{tid} got the decision approved={approved}"):
             try:
-                verdict = await checks[tid].result(timeout=2)
+                verdict = await c.result(checks[tid], 2)
             except Exception:
                 await quiet(checks[tid].raw.terminate())
                 c.fail(f"fraud-check-{tid} is still waiting for its review signal after submitReview returned: "
@@ -100,7 +100,7 @@ async def check_submit_review(c: Check) -> None:
                      "review.approved as the signal's argument.")
     async with c.test("a review for a transaction nobody checks is not 'delivered'"):
         handle = await orphan
-        outcome = await handle.result(timeout=7)
+        outcome = await c.result(handle, 7)
         c.expect(not outcome.ok,
                  "submitReview answered 'delivered' for a transaction no fraud check is waiting for: the signal "
                  "reached nobody. Let the signal's error through instead of hiding it.")

@@ -60,11 +60,11 @@ async def check_workflow_run_operation(c: Check) -> None:
             except Exception:
                 return ""
         if await quiet(c.eventually(status, within=3), seconds=4) != "RUNNING":
-            outcome = await quiet(waiting.result(timeout=2))
+            outcome = await quiet(c.result(waiting, 2))
             c.fail(f"No workflow {check_id!r} is waiting for a review: the payment of {REVIEW_THRESHOLD} got "
                    f"{outcome.describe() if outcome else 'no answer'}. From REVIEW_THRESHOLD on, an analyst decides.")
         await c.lab.client(HANDLER_NAMESPACE).get_workflow_handle(check_id).signal("review", False)
-        outcome = await c.guard(waiting.result(timeout=5))
+        outcome = await c.guard(c.result(waiting, 5))
         expected = {"transaction_id": big["id"], "approved": False, "reason": "analyst review"}
         c.expect(outcome.ok and {k: outcome.result.get(k) for k in expected} == expected,
                  f"The analyst said approved=False; the caller got {outcome.describe()}, expected {expected}.")
@@ -106,7 +106,7 @@ async def check_attach_callers(c: Check) -> None:
         except RPCError as err:
             c.fail(f"The analyst could not review {check_id!r} ({err}): the check ended before anyone looked. "
                    f"From REVIEW_THRESHOLD on it waits for the review signal.")
-        outcomes = [await c.guard(h.result(timeout=4)) for h in handles]
+        outcomes = [await c.guard(c.result(h, 4)) for h in handles]
         described = [o.describe() for o in outcomes]
         c.expect(all(o.ok and o.result.get("approved") is False and o.result.get("transaction_id") == transaction["id"]
                      for o in outcomes),

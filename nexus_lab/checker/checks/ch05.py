@@ -35,7 +35,7 @@ async def check_execute_with_timeout(c: Check) -> None:
                             "no NexusOperationScheduled.")
         c.expect(result == "approved", f"Expected 'approved' for 300 €; got {result!r}.")
     async with c.test("and declines what the Fraud team declines (a card used in XX)"):
-        result = await c.guard(blocked.result(timeout=5))
+        result = await c.guard(c.result(blocked, 5))
         c.expect(result == "declined", f"The Fraud team's verdict for a card used in XX is approved=False; "
                                        f"PaymentWorkflow returned {result!r}, expected 'declined'.")
     fields = scheduled[0].fields
@@ -84,7 +84,7 @@ async def check_start_and_handle(c: Check) -> None:
     async with c.test("the analyst's verdict arrives through the handle, with its operation token"):
         await c.lab.client(HANDLER_NAMESPACE).get_workflow_handle(f"fraud-check-{transaction.id}").signal(
             "review", False)
-        decision = await c.guard(handle.result(timeout=4))
+        decision = await c.guard(c.result(handle, 4))
         tokens = (await c.caller_history(handle.id)).operation_tokens()
         c.expect(getattr(decision, "approved", None) is False and getattr(decision, "quick_score", None) == 80,
                  f"The analyst said approved=False and getQuickScore said 80; expected quick_score=80 and "

@@ -73,7 +73,7 @@ async def check_error_classes(c: Check) -> None:
             return ops[0] if ops and ops[0].attempt >= 2 and ops[0].last_failure else None
         op = await c.eventually(retrying, within=6)
         if op in (None, "ended"):
-            outcome = await quiet(handle.result(timeout=1))
+            outcome = await quiet(c.result(handle, 1))
             await quiet(handle.raw.terminate())
             c.fail("A transient outage must be retried, but the operation "
                    + (f"ended at once: {outcome.describe()}." if outcome else "showed no retry within 3 s.")
@@ -99,14 +99,14 @@ async def check_branch_on_cause(c: Check) -> None:
     for (name, _, _, expected), handle in zip(cases, handles, strict=True):
         async with c.test(f"{name} → {expected!r}"):
             try:
-                result = await c.guard(handle.result())
+                result = await c.guard(c.result(handle))
             except WorkflowFailureError as err:
                 c.fail(f"Expected {expected!r}; PaymentWorkflow failed instead: {' ← '.join(_chain(err.cause))}. "
                        "Branch on err.__cause__, the error the Fraud team raised.")
             c.expect(result == expected, f"Expected {expected!r}; PaymentWorkflow returned {result!r}.")
     async with c.test("anything else (HandlerError NOT_IMPLEMENTED) fails the workflow"):
         try:
-            result = await c.guard(unexpected.result())
+            result = await c.guard(c.result(unexpected))
         except WorkflowFailureError:
             return
         c.fail(f"An unexpected error must not be hidden: PaymentWorkflow returned {result!r}; re-raise it instead.")

@@ -57,7 +57,7 @@ async def check_cancel_type(c: Check) -> None:
                  "once the withdraw signal has come.")
         await handle.raw.signal("withdraw")
         try:
-            result = await c.guard(handle.result(timeout=4))
+            result = await c.guard(c.result(handle, 4))
         except LabTimeoutError:
             events = (await c.caller_history(handle.id)).nexus_event_types()
             c.fail(f"After the withdraw signal PaymentWorkflow did not end; its history shows {events_text(events)}. "
@@ -84,7 +84,7 @@ async def check_cleanup(c: Check) -> None:
     async with c.test("Payments cancels the check and sees NexusOperationCanceled"):
         c.expect(await c.guard(caller_saw_start(c, handle.id, within=8)), "checkTransaction never started.")
         await handle.raw.signal("withdraw")
-        await c.guard(handle.result(timeout=5))
+        await c.guard(c.result(handle, 5))
         events = (await c.caller_history(handle.id)).nexus_event_types()
         if events[-1:] != ["NexusOperationCanceled"]:
             handler = await c.handler_history(check_id)

@@ -31,7 +31,7 @@ async def check_predict_events(c: Check) -> None:
         async with c.test(f"scenario {name}: {(workflow_cls.__doc__ or '').split(':', 1)[-1].strip()}"):
             guess = predictions.get(name) or []
             c.expect(guess, f"No prediction for scenario {name} yet: PREDICTIONS[{name!r}] is empty.")
-            await c.guard(handles[name].result())
+            await c.guard(c.result(handles[name]))
             real = (await c.caller_history(handles[name].id)).nexus_event_types()
             c.expect(_normalised(guess) == real,
                      f"You predicted {events_text(_normalised(guess))};\nthe real run shows {events_text(real)}.")

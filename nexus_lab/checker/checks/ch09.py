@@ -75,7 +75,7 @@ async def check_capstone(c: Check) -> None:
     small = learner_transaction(c, 300, label="small")
     async with c.test("1 · a small payment is scored, checked and approved"):
         handle = await c.start_caller(workflow_cls.run, small)
-        receipt = await c.guard(handle.result())
+        receipt = await c.guard(c.result(handle))
         history = await c.caller_history(handle.id)
         operations = [e.fields.get("operation") for e in history.find("NexusOperationScheduled")]
         c.expect(operations, f"PaymentWorkflow returned {_receipt_text(receipt)} without calling the Fraud team: "
@@ -118,7 +118,7 @@ async def _check_cancellation(c: Check, workflow_cls: type) -> None:
         await _wait_for_check_started(c, handle, "A 7 000 payment")
         await handle.raw.cancel()
         try:
-            receipt = await handle.result()
+            receipt = await c.result(handle)
         except WorkflowFailureError as err:
             c.expect(isinstance(err.cause, CancelledError),
                      f"The cancelled payment failed with {type(err.cause).__name__}: {err.cause}; expected it to "
@@ -149,7 +149,7 @@ async def _check_worker_restart(c: Check, workflow_cls: type) -> None:
         # The analyst declines while no worker runs: the server keeps the signal in the history.
         await c.lab.client(HANDLER_NAMESPACE).get_workflow_handle(f"fraud-check-{big.id}").signal("review", False)
         await _start_workers(c, workflow_cls)
-        receipt = await c.guard(handle.result())
+        receipt = await c.guard(c.result(handle))
         c.expect(getattr(receipt, "approved", None) is False and getattr(receipt, "quick_score", None) == 70,
                  "The analyst said no while the workers were down; expected a declined receipt with quick_score 70 "
                  f"after the restart, got {_receipt_text(receipt)}.")
