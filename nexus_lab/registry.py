@@ -88,7 +88,8 @@ class EndpointTable(list):
         # A cell may span lines (markdown descriptions): each row is as tall as its tallest cell.
         rows = [[cell.splitlines() or [""] for cell in row] for row in [self.HEADERS, *self.rows()]]
         widths = [max(len(line) for r in rows for line in r[i]) for i in range(len(self.HEADERS))]
-        lines = ["  ".join((cell[n] if n < len(cell) else "").ljust(w) for cell, w in zip(row, widths)).rstrip()
+        lines = ["  ".join((cell[n] if n < len(cell) else "").ljust(w)
+                           for cell, w in zip(row, widths, strict=True)).rstrip()
                  for row in rows for n in range(max(len(cell) for cell in row))]
         lines.insert(1, "  ".join("-" * w for w in widths))
         return "\n".join(lines)

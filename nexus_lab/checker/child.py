@@ -14,8 +14,9 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from nexus_lab.checker.context import (
     Check,
@@ -51,7 +52,7 @@ def load_learner_module(path: Path) -> Any:
         raise LoadFailed(f"{_display(path)}:{err.lineno}: {type(err).__name__}: {err.msg}{pointer}") from None
     try:
         return importlib.import_module(path.stem)
-    except BaseException as err:  # noqa: BLE001 - SystemExit and friends from learner code too
+    except BaseException as err:  # SystemExit and friends from learner code too
         where = learner_location(err, path) or _display(path)
         raise LoadFailed(f"Importing {_display(path)} failed: {type(err).__name__}: {err}\n  at {where}") from None
 
@@ -94,7 +95,7 @@ async def _run_in_child(exercise_id: str, check_spec: str, path: Path, address: 
     except _StopCheck:
         failed = check.tests[-1]
         result.status, result.message = failed.status, failed.message
-    except asyncio.TimeoutError:
+    except TimeoutError:
         running = _current_test(check)
         check.tests.append(TestOutcome(running, ERROR, f"Still not done after {timeout:g} s."))
         result.status, result.message = ERROR, f"The check timed out after {timeout:g} s in test {running!r}."

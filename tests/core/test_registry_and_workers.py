@@ -66,7 +66,7 @@ async def test_second_worker_on_same_queue_replaces_first(lab, unique):
 async def test_worker_setup_mistakes_name_the_argument(lab, unique):
     with pytest.raises(nexus_lab.WorkerSetupError, match=r"FraudServiceHandler\(\)"):
         await lab.worker(namespace="default", task_queue=f"tq-{unique}", nexus_services=[FraudServiceHandler])
-    with pytest.raises(nexus_lab.WorkerSetupError, match="@workflow.defn"):
+    with pytest.raises(nexus_lab.WorkerSetupError, match=r"@workflow\.defn"):
         await lab.worker(namespace="default", task_queue=f"tq-{unique}", workflows=[dict])
     with pytest.raises(nexus_lab.WorkerSetupError, match="at least one"):
         await lab.worker(namespace="default", task_queue=f"tq-{unique}")

@@ -92,7 +92,8 @@ async def test_port_held_by_something_else_falls_back_and_says_so(free_port):
         server = await start_embedded_server(free_port)
         try:
             assert server.port != free_port and server.owned
-            assert f"Port {free_port} is in use by something that is not Temporal: using port {server.port}" in server.note
+            expected = f"Port {free_port} is in use by something that is not Temporal: using port {server.port}"
+            assert expected in server.note
             assert await probe_port(server.port) is PortState.TEMPORAL
         finally:
             server.stop()
@@ -159,7 +160,7 @@ def test_labs_started_at_the_same_moment_share_one_server(free_port):
     try:
         lines = [racer.stdout.readline().split() for racer in racers]
         assert all(len(line) == 2 for line in lines), [(line, r.stderr.read() if not line else "") for line, r in
-                                                       zip(lines, racers)]
+                                                       zip(lines, racers, strict=False)]
         assert sorted(owned for _, owned in lines) == ["False", "False", "False", "True"], lines
         assert sorted(change for change, _ in lines).count("created") <= 1, lines
     finally:
