@@ -14,8 +14,9 @@ from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
 # Kept in step with nexus_lab.course.workspace.PACKAGED_FILES (tests/journey/test_packaging.py checks it).
-COURSE_FILES = (("." , "course.toml"), ("notebooks", "*.ipynb"), ("notebooks", "*.py"),
-                ("exercises", "*.py"), ("quizzes", "*.toml"), ("solutions", "*.py"))
+COURSE_FILES = ((".", "course.toml"), ("notebooks", "**/*"), ("exercises", "*.py"), ("quizzes", "*.toml"),
+                ("solutions", "*.py"))
+SKIPPED = {"__pycache__", "node_modules"}
 
 
 class build_py_with_course(build_py):
@@ -26,6 +27,9 @@ class build_py_with_course(build_py):
         target = Path(self.build_lib) / "nexus_lab" / "_course"
         for folder, pattern in COURSE_FILES:
             for path in sorted((HERE / folder).glob(pattern)):
+                parts = path.relative_to(HERE).parts
+                if not path.is_file() or any(p.startswith(".") or p in SKIPPED for p in parts):
+                    continue
                 destination = target / path.relative_to(HERE)
                 destination.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(path, destination)

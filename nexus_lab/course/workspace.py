@@ -23,13 +23,15 @@ CHECKOUT = PACKAGE_DIR.parent
 # (folder, glob) pairs of what a learner gets; "." is the course root itself.
 LEARNER_FILES: tuple[tuple[str, str], ...] = (
     (".", "course.toml"),
-    ("notebooks", "*.ipynb"),
-    ("notebooks", "*.py"),  # the story modules the notebooks import (fraud_v1.py, fraud_team.py)
+    ("notebooks", "**/*"),  # the chapters and what they import or run (fraud_v1.py, leaving_the_lab/, ...)
     ("exercises", "*.py"),
     ("quizzes", "*.toml"),
 )
 # What the wheel carries besides: the reference solutions, which the workspace does not show.
 PACKAGED_FILES: tuple[tuple[str, str], ...] = (*LEARNER_FILES, ("solutions", "*.py"))
+
+
+SKIPPED = {"__pycache__", "node_modules"}  # besides hidden files and folders (.ipynb_checkpoints, ...)
 
 
 class WorkspaceError(NexusLabError, RuntimeError):
@@ -67,8 +69,9 @@ def course_files(source: Path, parts: tuple[tuple[str, str], ...] = LEARNER_FILE
     found: list[str] = []
     for folder, pattern in parts:
         for path in sorted((source / folder).glob(pattern)):
-            if path.is_file():
-                found.append(path.relative_to(source).as_posix())
+            relative = path.relative_to(source)
+            if path.is_file() and not any(part.startswith(".") or part in SKIPPED for part in relative.parts):
+                found.append(relative.as_posix())
     return found
 
 
