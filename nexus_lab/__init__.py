@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,7 +37,7 @@ if TYPE_CHECKING:  # the names below load on first use (see __getattr__), so the
     from nexus_lab.server import EmbeddedServer, ServerStartError
     from nexus_lab.views.cards import ExerciseCards
     from nexus_lab.views.lifecycle import Walkthrough
-    from nexus_lab.views.timeline import Timeline
+    from nexus_lab.views.timeline import Timeline, Timelines
     from nexus_lab.workers import WorkerCrashedError, WorkerSetupError
     from nexus_lab.workshop.scope import Scope, ScopeError
 
@@ -61,12 +62,38 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "start", "connect", "current", "Lab", "LabHandle", "History", "LinkRef", "WorkflowDescription",
-    "EndpointInfo", "EndpointTable", "NamespaceInfo", "RegistryError", "LabTimeoutError",
-    "WorkflowTaskFailedError", "WorkerCrashedError", "WorkerSetupError", "ServerStartError",
-    "LabConfigError", "LabConnectionError", "LabStoppedError", "StaleWorkflowWarning", "EmbeddedServer",
-    "walkthrough", "timeline", "load_quiz", "check", "exercise_cards", "hint", "NexusLabError", "Scope",
+    "EmbeddedServer",
+    "EndpointInfo",
+    "EndpointTable",
+    "History",
+    "Lab",
+    "LabConfigError",
+    "LabConnectionError",
+    "LabHandle",
+    "LabStoppedError",
+    "LabTimeoutError",
+    "LinkRef",
+    "NamespaceInfo",
+    "NexusLabError",
+    "RegistryError",
+    "Scope",
     "ScopeError",
+    "ServerStartError",
+    "StaleWorkflowWarning",
+    "WorkerCrashedError",
+    "WorkerSetupError",
+    "WorkflowDescription",
+    "WorkflowTaskFailedError",
+    "check",
+    "connect",
+    "current",
+    "exercise_cards",
+    "hint",
+    "load_quiz",
+    "start",
+    "timeline",
+    "timelines",
+    "walkthrough",
 ]
 
 __version__ = "0.1.0"
@@ -208,7 +235,7 @@ def describe_connection(**kwargs) -> dict:
     return redacted(external_connect_config(**kwargs))
 
 
-async def walkthrough(lab: Lab, kind: str = "sync", **options) -> "Walkthrough":
+async def walkthrough(lab: Lab, kind: str = "sync", **options) -> Walkthrough:
     """Step through a Nexus operation's life, each step tied to events of a run made just now
     (see :mod:`nexus_lab.views.lifecycle`)."""
     from nexus_lab.views.lifecycle import walkthrough as make_walkthrough
@@ -216,7 +243,7 @@ async def walkthrough(lab: Lab, kind: str = "sync", **options) -> "Walkthrough":
     return await make_walkthrough(lab, kind, **options)
 
 
-async def timeline(lab: Lab, workflow_id: str, namespace: str | None = None, **options) -> "Timeline":
+async def timeline(lab: Lab, workflow_id: str, namespace: str | None = None, **options) -> Timeline:
     """A workflow's history and its Nexus-linked histories on one time axis
     (see :mod:`nexus_lab.views.timeline`)."""
     from nexus_lab.views.timeline import timeline as make_timeline
@@ -224,14 +251,22 @@ async def timeline(lab: Lab, workflow_id: str, namespace: str | None = None, **o
     return await make_timeline(lab, workflow_id, namespace, **options)
 
 
-def load_quiz(path_or_id: str | Path) -> "Quiz":
+async def timelines(lab: Lab, workflow_ids: Sequence[str], namespace: str | None = None,
+                    **options: Any) -> Timelines:
+    """Several timelines one under the other, e.g. the same operation under four cancellation types."""
+    from nexus_lab.views.timeline import timelines as make_timelines
+
+    return await make_timelines(lab, workflow_ids, namespace, **options)
+
+
+def load_quiz(path_or_id: str | Path) -> Quiz:
     """A chapter's quiz (``quizzes/<id>.toml``); displaying it shows the quiz widget."""
     from nexus_lab.course.quiz import load_quiz as load
 
     return load(path_or_id)
 
 
-def check(exercise_id: str | None = None, **options) -> "CheckResult":
+def check(exercise_id: str | None = None, **options) -> CheckResult:
     """Check an exercise (the next unsolved one without an ID), as ``nexus-lab check`` does;
     the result shows as text or HTML in the cell (see :mod:`nexus_lab.course.exercises`)."""
     from nexus_lab.course.exercises import check as run_check
@@ -239,7 +274,7 @@ def check(exercise_id: str | None = None, **options) -> "CheckResult":
     return run_check(exercise_id, **options)
 
 
-def exercise_cards(chapter_id: str) -> "ExerciseCards":
+def exercise_cards(chapter_id: str) -> ExerciseCards:
     """The chapter's exercises as cards: goal, TODO lines, status, and Check / Hint buttons in JupyterLab."""
     from nexus_lab.views.cards import chapter_cards
 
