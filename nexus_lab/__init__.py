@@ -10,6 +10,7 @@ creates nothing twice.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Sequence
@@ -215,10 +216,9 @@ async def connect(profile: str | None = None, *, config_file: str | None = None,
     scope = scope_from_environment()
     lab = Lab(client, server=None, default_namespace=default_namespace, scope=scope)
     if scope.learner:
-        try:  # the learner's own default namespace; a cluster that refuses says so on first use
+        # the learner's own default namespace; a cluster that refuses says so on first use
+        with contextlib.suppress(RegistryError):
             await lab.namespace(default_namespace)
-        except RegistryError:
-            pass
     _labs.append(lab)
     return lab
 

@@ -22,8 +22,9 @@ import statistics
 import sys
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -72,6 +73,13 @@ async def lab_ready_once(port: int) -> float:
     return elapsed
 
 
+def _client_in(client: Client, namespace: str) -> Client:
+    """A client like ``client`` (same connection and options) for another namespace."""
+    config = client.config()  # a copy: changing it leaves ``client`` alone
+    config["namespace"] = namespace
+    return Client(**config)
+
+
 async def _raw_workers(client: Client) -> list[Worker]:
     """The same handler and caller code on workers made with the SDK alone.
 
@@ -80,8 +88,8 @@ async def _raw_workers(client: Client) -> list[Worker]:
     would re-import the whole package inside the sandbox (about 50 ms a run here), measuring
     where the demo code lives instead of what the lab adds.
     """
-    handler_client = Client(**{**client.config(), "namespace": demo.HANDLER_NAMESPACE})
-    caller_client = Client(**{**client.config(), "namespace": demo.CALLER_NAMESPACE})
+    handler_client = _client_in(client, demo.HANDLER_NAMESPACE)
+    caller_client = _client_in(client, demo.CALLER_NAMESPACE)
     runner = SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules("nexus_lab"))
     return [
         Worker(handler_client, task_queue=RAW_HANDLER_QUEUE, workflows=[demo.FraudCheckWorkflow],
@@ -106,13 +114,15 @@ async def round_trips(port: int, repeats: int) -> dict[str, dict[str, float]]:
                 lab_times, raw_times = [], []
                 for i in range(repeats + 2):  # two warm-up rounds are not counted
                     payment = demo.Transaction(f"bench-{uuid.uuid4().hex[:10]}", 100)
-                    run_lab = lambda: lab.execute(  # noqa: E731
-                        workflow_cls.run, demo.PaymentRequest(payment), namespace=demo.CALLER_NAMESPACE,
-                        task_queue=demo.CALLER_QUEUE, id=f"lab-{payment.id}")
+                    # the loop's values are bound as defaults, so each lambda runs this round's payment
+                    run_lab = lambda wf=workflow_cls, p=payment: lab.execute(  # noqa: E731
+                        wf.run, demo.PaymentRequest(p), namespace=demo.CALLER_NAMESPACE,
+                        task_queue=demo.CALLER_QUEUE, id=f"lab-{p.id}")
                     raw_payment = demo.Transaction(f"raw-{payment.id}", 100)
-                    run_raw = lambda: raw_caller.execute_workflow(  # noqa: E731
-                        workflow_cls.run, demo.PaymentRequest(raw_payment, RAW_ENDPOINT),
-                        id=f"raw-{payment.id}", task_queue=RAW_CALLER_QUEUE)
+                    run_raw = lambda wf=workflow_cls, p=payment, rp=raw_payment: (  # noqa: E731
+                        raw_caller.execute_workflow(
+                            wf.run, demo.PaymentRequest(rp, RAW_ENDPOINT),
+                            id=f"raw-{p.id}", task_queue=RAW_CALLER_QUEUE))
                     if i % 2:  # alternate who goes first, so neither gains from order
                         lab_time, raw_time = await _timed(run_lab), await _timed(run_raw)
                     else:
@@ -181,7 +191,8 @@ async def run(repeats: int = 5, trips: int = 30, memory_runs: int = 0) -> dict[s
 
 def report(figures: dict[str, Any]) -> str:
     lines = [
-        f"server start-to-ready            {figures['server_ready_s'] * 1000:8.0f} ms  (median of {figures['repeats']})",
+        f"server start-to-ready            {figures['server_ready_s'] * 1000:8.0f} ms"
+        f"  (median of {figures['repeats']})",
         f"lab ready (start + 2 ns + endpoint + 2 workers)"
         f" {figures['lab_ready_s'] * 1000:6.0f} ms  (target <= 1000 ms)",
     ]

@@ -19,8 +19,8 @@ from nexus_lab.story.fraud_v1 import CALLER_TASK_QUEUE as CALLER_QUEUE
 from nexus_lab.story.fraud_v1 import HANDLER_TASK_QUEUE as HANDLER_QUEUE
 from nexus_lab.story.payments import CALLER_WORKFLOWS, PaymentRequest, PaymentWorkflow
 
-__all__ = ["CALLER_NAMESPACE", "CALLER_QUEUE", "ENDPOINT", "HANDLER_NAMESPACE", "HANDLER_QUEUE", "set_up", "run_demo",
-           "FraudCheckWorkflow", "FraudServiceHandler", "PaymentRequest", "PaymentWorkflow", "Transaction"]
+__all__ = ["CALLER_NAMESPACE", "CALLER_QUEUE", "ENDPOINT", "HANDLER_NAMESPACE", "HANDLER_QUEUE", "FraudCheckWorkflow",
+           "FraudServiceHandler", "PaymentRequest", "PaymentWorkflow", "Transaction", "run_demo", "set_up"]
 
 
 async def set_up(lab) -> None:

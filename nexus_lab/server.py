@@ -28,6 +28,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -175,10 +176,8 @@ class EmbeddedServer:
             return
         proc = self._process
         if proc.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
             try:
                 proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
@@ -336,9 +335,7 @@ async def start_embedded_server(
     The server listens on loopback only unless ``ip`` says otherwise (``nexus-lab workshop serve``).
     """
     notes: list[str] = []
-    db = Path(db_path).expanduser().resolve() if db_path else None
-    if db is not None:
-        db.parent.mkdir(parents=True, exist_ok=True)
+    db = _prepare_db(db_path)
     for _ in range(PORT_RACE_ATTEMPTS):
         await _wait_for_orphaned_server(port)
         await _wait_for_starting_server(port)
@@ -366,6 +363,26 @@ async def start_embedded_server(
 
 PORT_RACE_ATTEMPTS = 5
 """Kernels or checks started at the same moment race for one free port; the losers look again."""
+
+
+def _prepare_db(db_path: str | Path | None) -> Path | None:
+    """The absolute path of the database file (its folder created), or None without persistence."""
+    db = Path(db_path).expanduser().resolve() if db_path else None
+    if db is not None:
+        db.parent.mkdir(parents=True, exist_ok=True)
+    return db
+
+
+async def _poll_until(done: Callable[[], bool], interval: float, deadline: float | None = None) -> None:
+    """Sleep ``interval`` seconds at a time until ``done()`` is true or ``deadline`` (``time.monotonic()``) passes.
+
+    Polling on purpose: what is waited for happens outside this event loop (another process exits,
+    a server process stops), and nothing there can set an ``asyncio.Event`` in this process.
+    """
+    while not done():
+        if deadline is not None and time.monotonic() >= deadline:
+            return
+        await asyncio.sleep(interval)
 
 
 def _starting_marker(port: int) -> Path:
@@ -456,9 +473,7 @@ async def _wait_for_orphaned_server(port: int) -> None:
     owner, pid = record.get("owner_pid"), record.get("pid")
     if pid is None or owner is None or pid_alive(owner) or not pid_alive(pid):
         return
-    deadline = time.monotonic() + ORPHAN_EXIT_WAIT_S
-    while pid_alive(pid) and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
+    await _poll_until(lambda: not pid_alive(pid), 0.05, deadline=time.monotonic() + ORPHAN_EXIT_WAIT_S)
     if not pid_alive(pid):
         _record_path(port).unlink(missing_ok=True)
 
@@ -471,13 +486,25 @@ database (SQLite says "database is locked"); the lab waits for it this long."""
 async def _launch(port: int, ui_port: int, db: Path | None, log_level: str, log_path: Path,
                   note: str, ip: str) -> EmbeddedServer | None:
     """One attempt at starting the server; ``None`` when its database file is still locked."""
-    log_start = log_path.stat().st_size if log_path.exists() else 0
+    log_start = _log_size(log_path)
     if not _claim_port(port):
         raise _PortTakenMeanwhile  # another process is starting a server here right now
     try:
         return await _launch_and_wait(port, ui_port, db, log_level, log_path, note, ip, log_start)
     finally:
         _starting_marker(port).unlink(missing_ok=True)
+
+
+def _log_size(log_path: Path) -> int:
+    """Where this attempt's lines start in the server log (it is appended to across starts)."""
+    return log_path.stat().st_size if log_path.exists() else 0
+
+
+def _db_locked_since(log_path: Path, log_start: int, db: Path | None) -> bool:
+    """Whether the server, started with database ``db``, logged "database is locked" after ``log_start``."""
+    with open(log_path, "rb") as log:
+        log.seek(log_start)
+        return db is not None and b"database is locked" in log.read()
 
 
 async def _launch_and_wait(port: int, ui_port: int, db: Path | None, log_level: str, log_path: Path,
@@ -492,10 +519,8 @@ async def _launch_and_wait(port: int, ui_port: int, db: Path | None, log_level: 
         server.stop()
         if not _can_bind(port) or not _can_bind(ui_port):
             raise _PortTakenMeanwhile from None
-        with open(log_path, "rb") as log:
-            log.seek(log_start)
-            if db is not None and b"database is locked" in log.read():
-                return None
+        if _db_locked_since(log_path, log_start, db):
+            return None
         raise
     except BaseException:
         server.stop()
@@ -519,8 +544,7 @@ async def serve(port: int = DEFAULT_PORT, *, db_path: str | Path | None = None) 
         print(server.note)
     print("Press Ctrl+C to stop it.", flush=True)
     try:
-        while server.is_running():
-            await asyncio.sleep(0.5)
+        await _poll_until(lambda: not server.is_running(), 0.5)
         print(f"The server exited; see {server.log_path}")
     finally:
         server.stop()

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
+import functools
 import html
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from temporalio import workflow
 from temporalio.client import Client
@@ -163,7 +166,7 @@ class WorkerPool:
             raise WorkerSetupError(f"The worker for {client.namespace}/{task_queue} was refused: {err}") from err
         task = asyncio.get_running_loop().create_task(worker.run(), name=f"nexus-lab worker {task_queue}")
         running = RunningWorker(client.namespace, task_queue, worker, task, names, service_names, activity_names)
-        task.add_done_callback(lambda t, r=running: self._on_worker_done(r, t))
+        task.add_done_callback(functools.partial(self._on_worker_done, running))
         self._workers[running.key] = running
         await asyncio.sleep(0)  # let the worker start polling before the cell returns
         return running
@@ -216,7 +219,5 @@ async def _shutdown(running: RunningWorker) -> None:
         await asyncio.wait_for(running.worker.shutdown(), timeout=10)
     except Exception:
         running.task.cancel()
-    try:
+    with contextlib.suppress(BaseException):
         await asyncio.wait_for(asyncio.shield(running.task), timeout=10)
-    except BaseException:
-        pass

@@ -14,7 +14,7 @@ import traceback
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import nexusrpc
 
@@ -135,7 +135,7 @@ class Check:
                 await asyncio.gather(task, return_exceptions=True)
 
     @staticmethod
-    def fail(message: str) -> None:
+    def fail(message: str) -> NoReturn:
         raise CheckFailed(message)
 
     def expect(self, condition: Any, message: str) -> None:

@@ -36,8 +36,9 @@ def run_check_process(exercise: Any, path: Path, address: str, *, timeout: float
     with tempfile.TemporaryDirectory(prefix="nexus-lab-check-") as tmp:
         out = Path(tmp) / "result.json"
         stderr_path = Path(tmp) / "stderr.txt"
-        command = [sys.executable, "-m", "nexus_lab.checker.child", "--exercise", exercise.id, "--check", exercise.check,
-                   "--file", str(path), "--address", address, "--timeout", str(timeout), "--out", str(out)]
+        command = [sys.executable, "-m", "nexus_lab.checker.child", "--exercise", exercise.id,
+                   "--check", exercise.check, "--file", str(path), "--address", address,
+                   "--timeout", str(timeout), "--out", str(out)]
         env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}
         with open(stderr_path, "w+") as stderr:
             proc = _spawn_child(command, stderr, cwd, env)
@@ -99,7 +100,8 @@ def _killed(exercise: Any, proc: subprocess.Popen, stderr_path: Path, path: Path
     test = _last_mark(log, "test")
     stuck = _stuck_line(log, path)
     if phase == "import":
-        what = f"Importing {_display(path)} did not finish within {timeout:g} s: does code at module level loop forever?"
+        what = (f"Importing {_display(path)} did not finish within {timeout:g} s:"
+                " does code at module level loop forever?")
     else:
         what = f"The check did not finish within {timeout:g} s" + (f" (in test {test!r})" if test else "") + \
                ": the code blocked the event loop (an endless loop, or time.sleep in async code?)."

@@ -47,7 +47,8 @@ def exercise_problems(manifest: Manifest) -> list[str]:
         if (root / e.solution).is_file() and "# --- TODO" not in (root / e.solution).read_text(encoding="utf-8"):
             found.append(f"{e.id}: {e.solution} marks no TODO region, so the practice file has nothing to do")
     pairs = [(e.solution, e.file) for e in manifest.exercises if (root / e.solution).is_file()]
-    found += [f"{p.relative_to(root)} is stale (`nexus-lab generate --write`)" for p in stale_practice_files(root, pairs)]
+    found += [f"{p.relative_to(root)} is stale (`nexus-lab generate --write`)"
+              for p in stale_practice_files(root, pairs)]
     return found
 
 
@@ -71,7 +72,7 @@ def chapter_problems(manifest: Manifest) -> list[str]:
         else:
             try:
                 load_quiz(quiz)
-            except Exception as err:  # noqa: BLE001 - any parse problem is the author's to fix
+            except Exception as err:  # any parse problem is the author's to fix
                 found.append(f"{quiz.relative_to(manifest.root)}: {err}")
     return found
 

@@ -7,11 +7,10 @@ chapter or exercise is added in one place.
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-
-import tomllib
 
 from nexus_lab.config import course_root
 from nexus_lab.errors import NexusLabError

@@ -141,7 +141,7 @@ def apply_manifest(nb: Any, manifest: Manifest, chapter: Chapter) -> bool:
     while lines and not lines[-1].strip():
         lines.pop()
     exercises = expected_exercise_lines(manifest, chapter)
-    text = "\n".join(lines + ([""] + exercises if exercises else []) + ["", expected_next_line(manifest, chapter)])
+    text = "\n".join(lines + (["", *exercises] if exercises else []) + ["", expected_next_line(manifest, chapter)])
     if text == section.source:
         return False
     section.source = text

@@ -24,11 +24,11 @@ widget (:mod:`nexus_lab.views.quiz_widget`) only shows it. The result is recorde
 from __future__ import annotations
 
 import html
+import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
-
-import tomllib
+from typing import Any
 
 from nexus_lab.config import course_root
 from nexus_lab.course import progress
@@ -97,7 +97,8 @@ class Question:
         """Say which positions are right, and why each misplaced item belongs elsewhere; the full
         right order is only given once the answer is right, so a retry still makes the learner think."""
         correct = chosen == self.answer
-        placed = sum(1 for got, want in zip(chosen, self.answer) if got == want)
+        # problem_with() has checked that an order answer places every choice once: same length as self.answer
+        placed = sum(1 for got, want in zip(chosen, self.answer, strict=True) if got == want)
         lines = ["Right!" if correct else f"Not quite: {placed} of {len(self.answer)} in the right place."]
         for position, index in enumerate(chosen):
             verdict = "right" if index == self.answer[position] else "wrong place"

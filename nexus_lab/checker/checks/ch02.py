@@ -28,7 +28,8 @@ async def check_define_contract(c: Check) -> None:
     service = c.attr("FraudService")
     async with c.test("FraudService is a Nexus service named 'fraud.v1'"):
         definition = nexusrpc.get_service_definition(service)
-        c.expect(definition is not None, "FraudService is a plain class: decorate it with @nexusrpc.service(name=...).")
+        if definition is None:
+            c.fail("FraudService is a plain class: decorate it with @nexusrpc.service(name=...).")
         c.expect(definition.name == "fraud.v1",
                  f"The service is named {definition.name!r}; callers ask for 'fraud.v1'. Without name=..., "
                  "the class name is used.")
@@ -62,8 +63,9 @@ async def check_define_contract(c: Check) -> None:
 async def _call_both(c: Check) -> None:
     """What Payments sees of both operations, at and beside their rules (score cap, floor division,
     the review threshold) and with the transaction ID echoed back."""
-    cases = [("getQuickScore", 2_599, {"score": 25}), ("getQuickScore", 99_000, {"score": 90}),
-             ("checkTransaction", 4_999, {"approved": True}), ("checkTransaction", 5_000, {"approved": False})]
+    cases: list[tuple[str, int, dict[str, object]]] = [
+        ("getQuickScore", 2_599, {"score": 25}), ("getQuickScore", 99_000, {"score": 90}),
+        ("checkTransaction", 4_999, {"approved": True}), ("checkTransaction", 5_000, {"approved": False})]
     sent = [tx(c, amount) for _, amount, _ in cases]
     outcomes = await asyncio.gather(*(probe(c, wire, t) for (wire, _, _), t in zip(cases, sent, strict=True)))
     for (wire, amount, fields), transaction, outcome in zip(cases, sent, outcomes, strict=True):
@@ -80,12 +82,13 @@ async def _call_both(c: Check) -> None:
 async def check_fix_mismatch(c: Check) -> None:
     async with c.test("the handler matches the contract (the file imports)"):
         definition = nexusrpc.get_service_definition(c.attr("FraudService"))
-        c.expect(definition is not None and definition.name == "fraud.v1",
-                 "FraudService must stay the service 'fraud.v1'.")
+        if definition is None or definition.name != "fraud.v1":
+            c.fail("FraudService must stay the service 'fraud.v1'.")
         for wire, (_, t_in, t_out) in OPERATIONS.items():
             op = definition.operation_definitions.get(wire)
-            c.expect(op is not None, f"The contract has no operation {wire!r} any more; it has "
-                                     f"{sorted(definition.operation_definitions)}. Payments calls {wire!r}.")
+            if op is None:
+                c.fail(f"The contract has no operation {wire!r} any more; it has "
+                       f"{sorted(definition.operation_definitions)}. Payments calls {wire!r}.")
             c.expect((_type_name(op.input_type), _type_name(op.output_type)) == (t_in, t_out),
                      f"{wire} must stay Operation[{t_in}, {t_out}] (published types).")
     async with c.test("Payments' calls by the published names succeed"):

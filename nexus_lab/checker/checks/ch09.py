@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 import nexusrpc
 import nexusrpc.handler
@@ -30,6 +31,15 @@ from nexus_lab.checker.context import (
     Check,
 )
 
+if TYPE_CHECKING:
+    from typing import Protocol
+
+    class _PaymentWorkflow(Protocol):
+        """The learner's PaymentWorkflow: a workflow class whose ``run`` takes a Transaction."""
+
+        async def run(self, tx: Any) -> Any: ...
+
+
 BLOCKED_COUNTRY = "XX"
 SCORED_AND_CHECKED = ["NexusOperationScheduled", "NexusOperationCompleted",
                       "NexusOperationScheduled", "NexusOperationStarted", "NexusOperationCompleted"]
@@ -51,7 +61,7 @@ class RefCapstoneHandler:
         return Score(tx.id, reference_score(tx.amount, tx.country))
 
 
-async def _start_workers(c: Check, workflow_cls: type) -> None:
+async def _start_workers(c: Check, workflow_cls: type[_PaymentWorkflow]) -> None:
     await c.setup(handlers=[RefCapstoneHandler()], handler_workflows=[RefFraudCheckWorkflow], callers=[workflow_cls])
 
 
@@ -111,7 +121,7 @@ async def check_capstone(c: Check) -> None:
     await _check_worker_restart(c, workflow_cls)
 
 
-async def _check_cancellation(c: Check, workflow_cls: type) -> None:
+async def _check_cancellation(c: Check, workflow_cls: type[_PaymentWorkflow]) -> None:
     big = learner_transaction(c, 7_000, label="cancelled")
     async with c.test("3 · a cancelled payment ends Canceled, and so does the Fraud team's check"):
         handle = await c.start_caller(workflow_cls.run, big)
@@ -139,7 +149,7 @@ async def _check_cancellation(c: Check, workflow_cls: type) -> None:
                    "cancellation type (WAIT_COMPLETED) for checkTransaction.")
 
 
-async def _check_worker_restart(c: Check, workflow_cls: type) -> None:
+async def _check_worker_restart(c: Check, workflow_cls: type[_PaymentWorkflow]) -> None:
     big = learner_transaction(c, 7_000, label="restart")
     async with c.test("4 · both workers restart mid-check, and the payment still completes"):
         handle = await c.start_caller(workflow_cls.run, big, timeout=8)

@@ -19,7 +19,7 @@ from typing import Any, TypeAlias
 import nexusrpc
 import nexusrpc.handler
 from temporalio import nexus, workflow
-from temporalio.exceptions import NexusOperationError
+from temporalio.exceptions import ApplicationError, NexusOperationError
 
 with workflow.unsafe.imports_passed_through():
     from nexus_lab.story.fraud_team import FraudCheckWorkflow, quick_score
@@ -104,7 +104,7 @@ def error_chain(err: BaseException | None) -> list[dict]:
         if isinstance(err, nexusrpc.HandlerError):
             entry.update(type=err.type.name, retryable=err.retryable)
             entry["text"] = f"HandlerError({err.type.name}): {entry['message']}"
-        elif hasattr(err, "type") and type(err).__name__ == "ApplicationError":
+        elif isinstance(err, ApplicationError):
             entry.update(type=err.type or "", non_retryable=err.non_retryable)
             entry["text"] = f"ApplicationError(type={err.type!r}): {entry['message']}"
         else:
@@ -126,8 +126,8 @@ class ProbeCaller:
 async def _call(call: Call) -> Outcome:
     client = workflow.create_nexus_client(service=call.service, endpoint=call.endpoint)
     try:
-        handle = await client.start_operation(call.operation, call.input,
-                                              schedule_to_close_timeout=timedelta(seconds=call.timeout_s))
+        handle: workflow.NexusOperationHandle[Any] = await client.start_operation(
+            call.operation, call.input, schedule_to_close_timeout=timedelta(seconds=call.timeout_s))
         result = await handle
         return Outcome(result=result, operation_token=handle.operation_token)
     except NexusOperationError as err:
@@ -230,7 +230,8 @@ class WithdrawingCaller:
     @workflow.run
     async def run(self, tx: Transaction) -> str:
         client = workflow.create_nexus_client(service=SERVICE, endpoint="fraud-detection")
-        handle = await client.start_operation("checkTransaction", tx, schedule_to_close_timeout=timedelta(minutes=1))
+        handle: workflow.NexusOperationHandle[Any] = await client.start_operation(
+            "checkTransaction", tx, schedule_to_close_timeout=timedelta(minutes=1))
         await workflow.wait_condition(lambda: self.withdrawn)
         handle.cancel()
         try:
