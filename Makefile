@@ -15,7 +15,7 @@ WORKSPACE ?= workspace
 # Extra JupyterLab options, e.g. `make lab LAB_ARGS="--no-browser --port 9999"`.
 LAB_ARGS ?=
 
-.PHONY: install polyglot lab author-lab test demo bench verify clean-notebooks
+.PHONY: install polyglot gates lab author-lab test demo bench verify clean-notebooks
 
 # The one install step, shared with .devcontainer/ and binder/ (tools/setup.sh).
 $(STAMP): pyproject.toml setup.py tools/setup.sh
@@ -39,9 +39,15 @@ lab: $(STAMP) polyglot
 author-lab: $(STAMP)
 	$(BIN)/nexus-lab lab . $(LAB_ARGS)
 
-test: $(STAMP) polyglot
+test: $(STAMP) polyglot gates
 	./tools/ensure_chromium.sh
 	$(BIN)/python -m pytest
+
+# Lint and type gates on the package (rule set and reasons in pyproject.toml), and the author's lint.
+gates: $(STAMP)
+	$(BIN)/ruff check nexus_lab
+	$(BIN)/mypy
+	$(BIN)/nexus-lab dev check
 
 demo: $(STAMP)
 	$(BIN)/nexus-lab demo

@@ -26,7 +26,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "verify": ("self-check: every solution passes, every untouched exercise fails", "nexus_lab.cli:cmd_verify"),
     "dev": ("(course authors) `dev check`: every file, check, quiz and notebook agrees with course.toml",
             "nexus_lab.course.authoring:main"),
-    "generate": ("(course authors) rebuild exercises/ from solutions/ and the story copies", "nexus_lab.cli:cmd_generate"),
+    "generate": ("(course authors) rebuild exercises/ from solutions/ and the story copies",
+                 "nexus_lab.cli:cmd_generate"),
     "demo": ("run the Payments → Fraud story end to end and print both histories", "nexus_lab.cli:cmd_demo"),
     "server": ("run an embedded Temporal server in the foreground (kernels and checks reuse it)",
                "nexus_lab.cli:cmd_server"),
@@ -91,7 +92,6 @@ def cmd_list(argv: list[str]) -> int:
     _parser("list").parse_args(argv)
     from nexus_lab.course import progress
     from nexus_lab.course.exercises import manifest
-
     from nexus_lab.views.display import STATUS_MARKS
 
     m, data = manifest(), progress.load()
