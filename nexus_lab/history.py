@@ -39,6 +39,8 @@ from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.converter import DataConverter
 
+from nexus_lab.views import palette
+
 _converter = DataConverter.default.payload_converter
 PREVIEW_CHARS = 90
 
@@ -460,7 +462,8 @@ class History:
         )
 
 
-_ROW_STYLE = {"nexus": "background:#e8f0fe;font-weight:600", "task": "color:#888", "problem": "background:#fdecea"}
+_ROW_STYLE = {"nexus": f"background:{palette.NEXUS_BG};font-weight:600", "task": f"color:{palette.SOFT_TEXT}",
+              "problem": f"background:{palette.PROBLEM_BG}"}
 
 
 def _ago(ts: Any) -> str:

@@ -6,6 +6,8 @@ import html
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from nexus_lab.views import palette
+
 PASS, FAIL, ERROR = "pass", "fail", "error"
 
 MAX_MESSAGE_CHARS = 2000
@@ -78,7 +80,7 @@ class CheckResult:
         return self.text()
 
     def _repr_html_(self) -> str:
-        color = {PASS: "#1a7f37", FAIL: "#cf222e", ERROR: "#9a6700"}[self.status]
+        color = {PASS: palette.OK, FAIL: palette.BAD, ERROR: palette.WARN}[self.status]
         return (f"<pre class='nexus-lab-check' style='border-left: 4px solid {color}; padding-left: 8px'>"
                 f"{html.escape(self.text())}</pre>")
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from nexus_lab.course import progress
 from nexus_lab.course.manifest import Exercise
+from nexus_lab.views import palette
 
 TODO_LINE = re.compile(r"^\s*# TODO: (?P<text>.*)$")
 CONTINUATION = re.compile(r"^\s*#\s+(?P<text>\S.*)$")
@@ -75,12 +76,12 @@ class ExerciseCard:
         return self.path.as_posix()
 
     def html(self) -> str:
-        colour = {"passed": "#188038", "failed": "#d93025"}.get(self.status, "#5f6368")
+        colour = {"passed": palette.OK, "failed": palette.BAD}.get(self.status, palette.MUTED)
         todos = "".join(f"<li><code>line {t.line}</code> {html.escape(t.text)}</li>" for t in self.todos)
-        problem = f'<p style="color:#d93025">{html.escape(self.problem)}</p>' if self.problem else ""
+        problem = f'<p style="color:{palette.BAD}">{html.escape(self.problem)}</p>' if self.problem else ""
         goal = _docstring_html(self.goal)
-        return (f'<div class="nexus-lab-exercise" style="border:1px solid #ddd;border-radius:6px;padding:8px 12px;'
-                f'margin:6px 0"><b>{html.escape(self.title)}</b> '
+        return (f'<div class="nexus-lab-exercise" style="border:1px solid {palette.RULE};border-radius:6px;'
+                f'padding:8px 12px;margin:6px 0"><b>{html.escape(self.title)}</b> '
                 f'<span style="color:{colour}">— {html.escape(STATUS_TEXT.get(self.status, self.status))}</span><br>'
                 f'<a href="{html.escape(self.link())}" title="open in the editor">'
                 f'<code>{html.escape(self.exercise.file)}</code></a>'

@@ -6,6 +6,7 @@ import html
 
 import ipywidgets as w
 
+from nexus_lab.views import palette
 from nexus_lab.views.cards import ExerciseCard, ExerciseCards, read_card
 from nexus_lab.views.display import TextFallback, html_paragraphs
 
@@ -37,7 +38,8 @@ class ExerciseCardWidget(TextFallback, w.VBox):
         try:
             result = check(self.card.exercise.id)
         except Exception as err:  # a server that cannot start, say: shown, not raised into a callback
-            self.feedback.value = f'<span style="color:#d93025">{html.escape(f"{type(err).__name__}: {err}")}</span>'
+            message = html.escape(f"{type(err).__name__}: {err}")
+            self.feedback.value = f'<span style="color:{palette.BAD}">{message}</span>'
             return
         finally:
             self.check_button.disabled = False

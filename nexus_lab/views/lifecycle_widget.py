@@ -11,6 +11,7 @@ import html
 
 import ipywidgets as w
 
+from nexus_lab.views import palette
 from nexus_lab.views.display import TextFallback, ui_link_html
 from nexus_lab.views.lifecycle import (
     Evidence,
@@ -20,8 +21,8 @@ from nexus_lab.views.lifecycle import (
     clock,
 )
 
-ACTIVE_STYLE = "background:#e8f0fe;border:2px solid #1a73e8;font-weight:600"
-IDLE_STYLE = "background:#f8f9fa;border:1px solid #ccc;color:#666"
+ACTIVE_STYLE = f"background:{palette.NEXUS_BG};border:2px solid {palette.NEXUS};font-weight:600"
+IDLE_STYLE = f"background:{palette.IDLE_BG};border:1px solid {palette.RULE};color:{palette.SOFT_TEXT}"
 ARROWS = {  # direction of a step -> (arrow between caller and endpoint, arrow between endpoint and handler)
     "caller→endpoint": ("⟶", "  "),
     "endpoint→handler": ("  ", "⟶"),
@@ -40,7 +41,7 @@ def _box(title: str, detail: str, active: bool) -> str:
 def diagram_html(op: OperationLifecycle, step: Step) -> str:
     """Caller → Endpoint → Handler, with the step's actor highlighted and the message's direction."""
     left, right = ARROWS.get(step.direction, ("", ""))
-    arrow = '<div style="font-size:22px;padding:0 8px;color:#1a73e8">{}</div>'
+    arrow = f'<div style="font-size:22px;padding:0 8px;color:{palette.NEXUS}">{{}}</div>'
     caller_ns = op.caller_where.split("/")[0]
     active = {"caller": step.actor == "caller", "endpoint": step.actor == "endpoint",
               "handler": step.actor == "handler"}

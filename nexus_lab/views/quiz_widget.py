@@ -14,9 +14,10 @@ from typing import Any
 import ipywidgets as w
 
 from nexus_lab.course.quiz import Feedback, Question, Quiz
+from nexus_lab.views import palette
 from nexus_lab.views.display import TextFallback, html_paragraphs
 
-RIGHT_COLOUR, WRONG_COLOUR = "#1e7e34", "#b02a37"
+RIGHT_COLOUR, WRONG_COLOUR = palette.OK, palette.BAD
 
 
 def _choice_inputs(question: Question) -> list[Any]:

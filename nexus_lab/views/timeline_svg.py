@@ -10,14 +10,15 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
+from nexus_lab.views import palette
 from nexus_lab.views.timeline import Mark, Timeline, _histories, nice_step
 
 WIDTH, LABEL_W, RIGHT_PAD, TOP, LANE_H = 960, 250, 30, 34, 74
 COLOURS = {
-    "nexus": "#1a73e8", "failure": "#d93025", "retry": "#f29900", "cancel": "#e37400",
-    "workflow": "#188038", "activity": "#9334e6", "task": "#9aa0a6", "other": "#5f6368",
+    "nexus": palette.NEXUS, "failure": palette.BAD, "retry": palette.RETRY, "cancel": palette.CANCEL,
+    "workflow": palette.OK, "activity": palette.ACTIVITY, "task": palette.FAINT, "other": palette.MUTED,
 }
-LINK_COLOUR = "#a142f4"
+LINK_COLOUR = palette.LINK
 
 
 def _x(offset_ms: float, span_ms: float) -> float:
@@ -30,8 +31,8 @@ def _axis(span_ms: float, height: float) -> list[str]:
     parts, tick = [], 0.0
     while tick <= span_ms + 1e-9:
         x = _x(tick, span_ms)
-        parts.append(f'<line x1="{x:.1f}" y1="{TOP - 6}" x2="{x:.1f}" y2="{height - 8}" stroke="#eee"/>'
-                     f'<text x="{x:.1f}" y="{TOP - 10}" font-size="10" text-anchor="middle" fill="#666">'
+        parts.append(f'<line x1="{x:.1f}" y1="{TOP - 6}" x2="{x:.1f}" y2="{height - 8}" stroke="{palette.GRID}"/>'
+                     f'<text x="{x:.1f}" y="{TOP - 10}" font-size="10" text-anchor="middle" fill="{palette.SOFT_TEXT}">'
                      f"{tick:g} ms</text>")
         tick += step
     return parts
@@ -41,13 +42,15 @@ def _lane_label(index: int, timeline: Timeline) -> str:
     lane = timeline.lanes[index]
     y = TOP + index * LANE_H
     where = lane.where if len(lane.where) <= 38 else lane.where[:37] + "…"
-    return (f'<rect x="0" y="{y}" width="{WIDTH}" height="{LANE_H}" fill="{"#fafafa" if index % 2 else "#fff"}"/>'
+    fill = palette.LANE_ALT if index % 2 else palette.PAPER
+    return (f'<rect x="0" y="{y}" width="{WIDTH}" height="{LANE_H}" fill="{fill}"/>'
             f'<text x="6" y="{y + 20}" font-size="12" font-weight="600">{lane.key} · {html.escape(lane.role)}</text>'
             f'<text x="6" y="{y + 36}" font-size="11">{html.escape(where)}</text>'
-            f'<text x="6" y="{y + 51}" font-size="10" fill="#666">{html.escape(lane.history.workflow_type)} · '
+            f'<text x="6" y="{y + 51}" font-size="10" fill="{palette.SOFT_TEXT}">'
+            f'{html.escape(lane.history.workflow_type)} · '
             f"{html.escape(lane.history.status)}</text>"
             f'<line x1="{LABEL_W}" y1="{y + LANE_H / 2}" x2="{WIDTH - RIGHT_PAD}" '
-            f'y2="{y + LANE_H / 2}" stroke="#ccc"/>')
+            f'y2="{y + LANE_H / 2}" stroke="{palette.RULE}"/>')
 
 
 def _centre(mark: Mark, timeline: Timeline) -> tuple[float, float]:
@@ -60,12 +63,12 @@ def _mark(mark: Mark, timeline: Timeline, order: int, focused: bool) -> str:
     colour = COLOURS[mark.category]
     size = 3 if mark.category == "task" else 6
     tip = html.escape(f"{mark.label()} at +{mark.offset_ms:.1f} ms: {mark.event.summary()}")
-    halo = f'<circle cx="{x:.1f}" cy="{y:.1f}" r="11" fill="#fde293" opacity="0.9"/>' if focused else ""
+    halo = f'<circle cx="{x:.1f}" cy="{y:.1f}" r="11" fill="{palette.FOCUS}" opacity="0.9"/>' if focused else ""
     if mark.category in ("failure", "retry"):
         shape = (f'<rect x="{x - size:.1f}" y="{y - size:.1f}" width="{2 * size}" height="{2 * size}" fill="{colour}" '
                  f'transform="rotate(45 {x:.1f} {y:.1f})"/>')
     else:
-        shape = f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{size}" fill="{colour}" stroke="#fff"/>'
+        shape = f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{size}" fill="{colour}" stroke="{palette.PAPER}"/>'
     label_y = y - 11 if order % 2 == 0 else y + 19  # alternate above/below so neighbours do not collide
     label = (f'<text x="{x:.1f}" y="{label_y:.1f}" font-size="10" text-anchor="middle" fill="{colour}">'
              f"{mark.event.id}</text>") if mark.category != "task" else ""
@@ -90,7 +93,8 @@ def _still_running(timeline: Timeline) -> list[str]:
     if timeline.now_ms is None:
         return []
     span, now_x = timeline.span_ms, _x(timeline.now_ms, timeline.span_ms)
-    parts = [f'<text x="{now_x:.1f}" y="{TOP - 22}" font-size="10" text-anchor="end" fill="#666">fetched</text>']
+    parts = [f'<text x="{now_x:.1f}" y="{TOP - 22}" font-size="10" text-anchor="end" '
+             f'fill="{palette.SOFT_TEXT}">fetched</text>']
     keys = [lane.key for lane in timeline.lanes]
     for lane in timeline.running_lanes():
         last = max((m.offset_ms for m in timeline.marks if m.lane == lane.key), default=0.0)
