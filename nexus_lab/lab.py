@@ -15,7 +15,7 @@ import os
 import signal
 import sys
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from types import EllipsisType
@@ -28,7 +28,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from nexus_lab import registry
 from nexus_lab._watchdog import pid_alive
-from nexus_lab.config import lab_home
+from nexus_lab.config import LabStorageError, lab_home
 from nexus_lab.connection import client_for_namespace
 from nexus_lab.errors import NexusLabError
 from nexus_lab.history import History, OperationDescription, WorkflowDescription
@@ -83,6 +83,23 @@ async def _step_aside() -> None:
 
 class LabStoppedError(NexusLabError, RuntimeError):
     """The lab, or the server under it, is gone; the message says which cell to run."""
+
+
+# What the dev server says when it cannot write its database (a full disk, say): the start of a run
+# then fails with a bare RPCError ("shard status unknown") that names neither the cause nor the fix.
+_STORAGE_SIGNS = ("shard status unknown", "database or disk is full", "no space left on device", "disk i/o error")
+
+
+async def _storing(start: Callable[[], Awaitable[WorkflowHandle[Any, Any]]]) -> WorkflowHandle[Any, Any]:
+    """Run ``start``; a server that cannot store the run becomes one line saying why and what to do."""
+    try:
+        return await start()
+    except RPCError as err:
+        if not any(sign in str(err).lower() for sign in _STORAGE_SIGNS):
+            raise
+        raise LabStorageError(
+            f"The Temporal server could not store the run ({err}): its disk is probably full. Free some space "
+            "(its database lives in the lab home, or the persist= path), then run the cell again.") from None
 
 
 class StaleWorkflowWarning(UserWarning):
@@ -288,14 +305,14 @@ class Lab:
         start = functools.partial(self.client(namespace).start_workflow, run_fn, args=call_args, id=workflow_id,
                                   task_queue=task_queue, **options)
         try:
-            handle = await start()
+            handle = await _storing(start)
         except WorkflowAlreadyStartedError:
             if id is None or "id_conflict_policy" in options:
                 raise
             # A cell run again (or after an interrupt) whose fixed ID still runs from last time: replace
             # that run, as re-running the cell means, and say so in one line.
             await self.terminate(workflow_id, namespace=namespace, reason="replaced by a re-run of its cell")
-            handle = await start()
+            handle = await _storing(start)
             print(f"Workflow {workflow_id!r} was still running from an earlier run: terminated it and started "
                   "a new run.")
         return LabHandle(self, handle, namespace, timeout)

@@ -238,3 +238,31 @@ def test_a_passing_check_on_a_full_disk_stays_a_pass(small_disk, tmp_path):
     assert "passed" in done.stdout
     assert done.stderr.count("\n") == 1 and "disk is full" in done.stderr and "Traceback" not in done.stderr
     assert not [p for p in small_disk.rglob("*.tmp")]
+
+
+async def test_a_run_on_a_full_disk_is_one_line_not_a_shard_error(small_disk, port):
+    """A run the server cannot store fails with a bare RPCError ("shard status unknown"); the lab says
+    in one line that the disk is full and what to do."""
+    import nexus_lab
+    from nexus_lab.config import LabStorageError
+    from nexus_lab.connection import connect_client
+    from nexus_lab.story.fraud_team import FraudCheckWorkflow
+    from nexus_lab.story.fraud_v1 import Transaction
+
+    server = await start_embedded_server(port, db_path=small_disk / "lab.db", reuse=False)
+    try:
+        lab = nexus_lab.Lab(await connect_client(server.address), server=server)
+        await lab.namespace("runs")
+        fill(small_disk)
+        errors = []
+        for n in range(30):  # SQLite may still fill pages it has; sooner or later a write fails
+            try:
+                await asyncio.wait_for(lab.start_workflow(FraudCheckWorkflow.run, Transaction(f"t{n}", 1),
+                                                          namespace="runs", task_queue="none", id=f"full-{n}"), 30)
+            except LabStorageError as err:
+                errors.append(str(err))
+                break
+        assert errors, "the disk never filled up"
+        assert "\n" not in errors[0] and "disk is probably full" in errors[0]
+    finally:
+        server.stop()
