@@ -124,11 +124,14 @@ def _started_lab(port: int) -> Lab | None:
 
 async def start(port: int = DEFAULT_PORT, *, persist: bool | str | Path = False,
                 namespaces: tuple[str, ...] = (), reuse: bool = True, quiet: bool = True,
-                dynamic_config: dict[str, object] | None = None, logs: str | None = None) -> Lab:
+                dynamic_config: dict[str, object] | None = None, logs: str | None = None,
+                embedded: bool = False) -> Lab:
     """Start the embedded Temporal dev server (or reuse a live one) and return a :class:`Lab`.
 
     In a workshop (``NEXUS_LAB_LEARNER`` set) it connects to the shared cluster instead, exactly
-    as :func:`connect` does, so every notebook runs there unchanged.
+    as :func:`connect` does, so every notebook runs there unchanged. ``embedded=True`` keeps the
+    embedded server even then: for chapters whose code works outside the lab (plain SDK clients, other
+    processes, other languages), where the room's per-learner names cannot reach.
 
     ``persist=True`` keeps namespaces, endpoints and histories in ``<lab home>/temporal.db`` across
     restarts (or pass a path). ``namespaces`` are created right away. ``quiet`` sends the SDK's
@@ -149,8 +152,11 @@ async def start(port: int = DEFAULT_PORT, *, persist: bool | str | Path = False,
         from nexus_lab.connection import show_logs
 
         show_logs(logs)
-    if workshop_mode():
+    if workshop_mode() and not embedded:
         return await connect()
+    if workshop_mode():
+        print("This chapter runs on your own embedded Temporal server, not the room's: its code works outside "
+              "the lab (plain SDK clients, other processes), where the room's per-learner names do not apply.")
     existing = _started_lab(port)
     if existing is not None:
         existing.take_the_stage()  # a chapter run again resumes, and stops the others' workers

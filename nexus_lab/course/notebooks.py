@@ -105,7 +105,7 @@ def pattern_problems(nb: Any, manifest: Manifest, chapter: Chapter) -> list[str]
     code = [c.source.strip() for c in nb.cells if c.cell_type == "code"]
     if not nb.cells or "In this chapter you will" not in nb.cells[0].source:
         found.append("the first cell states the learning objectives ('In this chapter you will …')")
-    if not code or "lab = await nexus_lab.start()" not in code[0]:
+    if not code or not re.search(r"^lab = await nexus_lab\.start\((embedded=True)?\)$", code[0], flags=re.M):
         found.append("the first code cell starts the lab (`lab = await nexus_lab.start()`)")
     if not code or code[-1] != "await lab.stop()":
         found.append("the last code cell stops the lab (`await lab.stop()`)")

@@ -104,8 +104,8 @@ def test_a_server_that_cannot_start_is_one_line_not_a_traceback(monkeypatch, cap
 
     monkeypatch.setenv("NEXUS_LAB_PORT", str(find_free_port_pair(28500)))  # nothing listens there
     monkeypatch.setenv("NEXUS_LAB_PROGRESS", str(tmp_path / "progress.json"))
-    monkeypatch.setattr(server_module, "_server_command",
-                        lambda *a, **k: ["sh", "-c", "echo 'Error: unable to open the database file'; exit 1"])
+    failing = "echo 'Error: unable to open the database file' >&2; exit 1"  # the real CLI's errors go to stderr
+    monkeypatch.setattr(server_module, "_server_command", lambda *a, **k: ["sh", "-c", failing])
     assert cli.main(["check", "ch03-quick-score"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("nexus-lab check: The Temporal dev server exited (code 1) before it was ready.")
