@@ -19,14 +19,6 @@ from nexus_lab.story.fraud_v1 import Transaction
 
 REVIEW_SERVICE = "fraudReview.v1"
 
-OPERATIONS = {"checkTransaction": ("check_transaction", "Transaction", "Verdict"),
-              "getQuickScore": ("get_quick_score", "Transaction", "QuickScore")}
-
-
-def _type_name(t: object) -> str:
-    return getattr(t, "__name__", repr(t))
-
-
 async def _nexus_events_of(c: Check, wid: str) -> list[str]:
     return (await c.caller_history(wid)).nexus_event_types()
 

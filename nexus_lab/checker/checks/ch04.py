@@ -16,13 +16,6 @@ from nexus_lab.checker.checks.common import (
 from nexus_lab.checker.context import HANDLER_NAMESPACE, Check
 from nexus_lab.story.fraud_v1 import REVIEW_THRESHOLD
 
-OPERATIONS = {"checkTransaction": ("check_transaction", "Transaction", "Verdict"),
-              "getQuickScore": ("get_quick_score", "Transaction", "QuickScore")}
-
-
-def _type_name(t: object) -> str:
-    return getattr(t, "__name__", repr(t))
-
 
 async def check_workflow_run_operation(c: Check) -> None:
     await c.setup(handlers=[c.attr("FraudServiceHandler")()], handler_workflows=[c.attr("FraudCheckWorkflow")],

@@ -22,8 +22,6 @@ from nexus_lab.checker.context import (
 )
 from nexus_lab.story.fraud_v1 import AMOUNT_LIMIT
 
-ASYNC_OK = ["NexusOperationScheduled", "NexusOperationStarted", "NexusOperationCompleted"]
-
 
 def _handler_error(outcome) -> dict:
     cause = outcome.cause()

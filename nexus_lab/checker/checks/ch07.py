@@ -20,9 +20,6 @@ from nexus_lab.checker.context import (
 )
 from nexus_lab.runs import LabTimeoutError
 
-ASYNC_OK = ["NexusOperationScheduled", "NexusOperationStarted", "NexusOperationCompleted"]
-
-
 CANCEL_EVENTS = {
     "ABANDON": ["NexusOperationScheduled", "NexusOperationStarted"],
     "TRY_CANCEL": ["NexusOperationScheduled", "NexusOperationStarted", "NexusOperationCancelRequested"],
