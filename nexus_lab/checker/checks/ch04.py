@@ -84,8 +84,12 @@ async def check_attach_callers(c: Check) -> None:
                    f"{'; one caller shows ' + shown if events else ''}. Attach to the existing workflow "
                    "instead: start it with id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING.")
         bad = [e for e in events if e != ["NexusOperationScheduled", "NexusOperationStarted"]]
+        done_at_once = any(e[-1:] == ["NexusOperationCompleted"] for e in bad)
         c.expect(not bad, "Expected Scheduled → Started for each caller; one shows "
-                          f"{events_text(bad[0]) if bad else ''}.")
+                          f"{events_text(bad[0]) if bad else ''}."
+                          + (f" The check of {REVIEW_THRESHOLD:,} € or more completed at once: the check ended "
+                             "before anyone looked. From REVIEW_THRESHOLD on it waits for the analyst's review "
+                             "signal." if done_at_once else ""))
     async with c.test("all three share one handler workflow and get the analyst's verdict"):
         tokens = {(await c.caller_history(h.id)).operation_tokens()[0] for h in handles}
         c.expect(len(tokens) == 1, f"Expected one operation token for all callers; got {len(tokens)} different ones: "
