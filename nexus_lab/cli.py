@@ -42,6 +42,22 @@ def _usage() -> str:
     return f"usage: nexus-lab <command> [options]\n\ncommands:\n{rows}\n\n`nexus-lab <command> -h` for details."
 
 
+def run() -> None:
+    """The ``nexus-lab`` console script: :func:`main`, then a quick exit.
+
+    The exit handlers (servers and workers this process started) run first; the interpreter's own
+    teardown is skipped, because the SDK's native runtime can abort it (SIGABRT, seen once in CI after
+    `workshop provision` had done its work and printed its result)."""
+    import atexit
+    import os
+
+    code = main()
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help", "help"):
@@ -310,4 +326,4 @@ def cmd_generate(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

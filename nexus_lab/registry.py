@@ -8,9 +8,12 @@ then creates, updates or leaves alone, and says which it did.
 from __future__ import annotations
 
 import asyncio
+import functools
 import html
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from google.protobuf.duration_pb2 import Duration
 from temporalio.api.common.v1 import WorkflowExecution
@@ -33,6 +36,8 @@ from temporalio.converter import DataConverter
 from temporalio.service import RPCError, RPCStatusCode
 
 from nexus_lab.errors import NexusLabError
+
+_T = TypeVar("_T")
 
 NAMESPACE_VISIBLE_WAIT_S = 12.0
 """How long to retry an endpoint whose target namespace the server has not yet seen (its
@@ -206,12 +211,28 @@ async def _wait_until_usable(client: Client, name: str) -> None:
         await asyncio.sleep(0.05)
 
 
+# A busy dev server sometimes answers a read with CANCELLED (seen while it reclaimed hundreds of deleted
+# check namespaces); a read is safe to ask again.
+_TRANSIENT = (RPCStatusCode.CANCELLED, RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED)
+
+
+async def _read_again_if_transient(call: Callable[[], Awaitable[_T]], attempts: int = 3) -> _T:
+    for attempt in range(1, attempts + 1):
+        try:
+            return await call()
+        except RPCError as err:
+            if err.status not in _TRANSIENT or attempt == attempts:
+                raise
+            await asyncio.sleep(0.2 * attempt)
+    raise AssertionError("unreachable")
+
+
 async def list_namespaces(client: Client, *, registered_only: bool = True) -> list[str]:
     """Namespace names on the cluster (by default leaving out ones being deleted)."""
     names, token = [], b""
     while True:
-        response = await client.workflow_service.list_namespaces(
-            ListNamespacesRequest(page_size=1000, next_page_token=token))
+        request = ListNamespacesRequest(page_size=1000, next_page_token=token)
+        response = await _read_again_if_transient(functools.partial(client.workflow_service.list_namespaces, request))
         names += [n.namespace_info.name for n in response.namespaces
                   if not registered_only or n.namespace_info.state == NamespaceState.NAMESPACE_STATE_REGISTERED]
         token = response.next_page_token
