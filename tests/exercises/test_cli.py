@@ -26,8 +26,7 @@ def test_verify_every_solution_passes_and_every_untouched_exercise_fails(tmp_pat
     assert len(report["solutions"]) == len(manifest.exercises)
     assert all(r["status"] == "pass" for r in report["solutions"])
     assert all(r["status"] in ("fail", "error") for r in report["untouched"])
-    assert elapsed < 90, elapsed
-    print(f"nexus-lab verify: {elapsed:.1f} s")
+    print(f"nexus-lab verify: {elapsed:.1f} s")  # a figure, not a limit: speed belongs to the benchmark
 
 
 def test_check_json_is_an_exercism_style_results_file(course_copy, check_server):
