@@ -88,7 +88,7 @@ def _shot(name: str) -> str:
     return str(ARTIFACTS / f"{name}.png")
 
 
-CURRENT = "window.jupyterapp.shell.currentWidget"
+CURRENT = "(window.jupyterapp && window.jupyterapp.shell.currentWidget)"  # undefined while the page loads
 
 # Every output of the open notebook, from its model: errors, stderr tracebacks, and widget outputs.
 OUTPUT_PROBLEMS = r"""() => {
