@@ -242,8 +242,9 @@ def _fields(name: str, event: HistoryEvent) -> dict[str, Any]:
         f["service"] = a.service
         f["operation"] = a.operation
         f["input"] = decode_payload(a.input)
-        if a.HasField("schedule_to_close_timeout"):
-            f["schedule_to_close_timeout"] = _duration(a.schedule_to_close_timeout)
+        for limit in ("schedule_to_close_timeout", "schedule_to_start_timeout", "start_to_close_timeout"):
+            if a.HasField(limit):
+                f[limit] = _duration(getattr(a, limit))
     elif name == "NexusOperationStarted":
         f["scheduled"] = a.scheduled_event_id
         f["operation_token"] = a.operation_token
@@ -315,8 +316,9 @@ class EventView:
         if self.type == "NexusOperationScheduled":
             parts.append(f"{f['endpoint']} › {f['service']} › {f['operation']}")
             parts.append(f"input {preview(f['input'])}")
-            if "schedule_to_close_timeout" in f:
-                parts.append(f"schedule_to_close {f['schedule_to_close_timeout']}")
+            for limit in ("schedule_to_close", "schedule_to_start", "start_to_close"):
+                if f"{limit}_timeout" in f:
+                    parts.append(f"{limit} {f[f'{limit}_timeout']}")
         elif self.type == "WorkflowExecutionStarted":
             parts.append(f"{f['workflow']} on {f['task_queue']}")
             if "input" in f:

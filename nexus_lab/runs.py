@@ -49,6 +49,8 @@ DEFAULT_TIMEOUT_S = 30.0
 WATCH_DELAY_S = 0.2
 """Quick workflows finish before the history watch even starts, so they pay nothing for it."""
 SLICE_S = 0.25
+ENDED_GRACE_S = 5.0
+"""A workflow found ended just after its deadline (a busy machine) gets this long to deliver its result."""
 
 TRANSIENT_TASK_FAILURES = {"UnhandledCommand", "ResetStickyTaskQueue"}
 """Workflow-task failures the server causes in normal operation and the SDK recovers from at once:
@@ -206,20 +208,21 @@ async def describe_operation(client: Client, operation_id: str, run_id: str | No
     return operation_from_raw(client.namespace, raw)
 
 
-async def _timeout_error(handle: WorkflowHandle, timeout: float) -> LabTimeoutError:
-    state = "It is still running."
+async def _timeout_error(handle: WorkflowHandle, timeout: float) -> tuple[LabTimeoutError, bool]:
+    """The time-out explained, and whether the workflow has ended meanwhile (a busy machine)."""
+    state, ended = "It is still running.", False
     try:
         description = await asyncio.wait_for(describe(handle), timeout=2)
         waiting = description.text()
         if description.status != "RUNNING":  # it ended between the deadline and the description
-            state = f"It has ended meanwhile ({description.status}): ask for its result again."
+            state, ended = f"It has ended meanwhile ({description.status}): ask for its result again.", True
     except Exception as err:  # the explanation must not hide the timeout itself
         waiting, state = f"(could not describe the workflow: {err})", ""
     return LabTimeoutError(
         f"No result from workflow {handle.id} after {timeout:g} s. {state}\n{waiting}\n"
         f"Look closer with await lab.describe({handle.id!r}, namespace=...) or end it with "
         f"await lab.terminate({handle.id!r}, namespace=...)."
-    )
+    ), ended
 
 
 def _note_failure_chain(err: WorkflowFailureError) -> None:
@@ -262,7 +265,12 @@ async def wait_for_result(handle: WorkflowHandle, *, timeout: float | None = DEF
                 raise WorkflowTaskFailedError(stuck.handle.id, stuck.cause, stuck.message, terminated, stuck.where,
                                               namespace=stuck.namespace, handler_of=handler_of)
             if timeout is not None and deadline is not None and time.monotonic() >= deadline:
-                raise await _timeout_error(handle, timeout)
+                error, ended = await _timeout_error(handle, timeout)
+                if ended:  # it ended between the deadline and the description: its result is the answer
+                    done, _ = await asyncio.wait({result}, timeout=ENDED_GRACE_S)
+                    if result in done:
+                        continue
+                raise error
     finally:
         for task in (result, watch):
             if not task.done():

@@ -248,6 +248,12 @@ def _server_command(port: int, ui_port: int, db_path: Path | None, log_level: st
         # runs removed within a minute of their time rather than spread over 30 minutes.
         "--dynamic-config-value", 'system.namespaceMinRetentionLocal="1h"',
         "--dynamic-config-value", 'history.retentionTimerJitterDuration="1m"',
+        # One partition per task queue (the server's default is four). With four, a Nexus task waits on
+        # a random partition and matching gives up a second before the operation's deadline, so a
+        # schedule_to_start_timeout of 2 s fired after 1 s for 16 of 24 calls while a worker was polling;
+        # with one, 0 of 24 (measured; docs/nexus-facts.md). A course server needs no partitions.
+        "--dynamic-config-value", "matching.numTaskqueueReadPartitions=1",
+        "--dynamic-config-value", "matching.numTaskqueueWritePartitions=1",
     ]
     for key, value in EXTRA_DYNAMIC_CONFIG.items():
         command += ["--dynamic-config-value", f"{key}={value}"]

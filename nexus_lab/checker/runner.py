@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from nexus_lab._watchdog import die_with_parent
-from nexus_lab.checker.context import MARK, _display
+from nexus_lab.checker.context import MARK, _display, patience
 from nexus_lab.checker.results import ERROR, MAX_RESULT_BYTES, CheckResult, TestOutcome, capped
 
 KILL_GRACE_S = 2.0     # the child stops itself at the timeout; the parent kills it this much later
@@ -31,7 +31,7 @@ KILL_GRACE_S = 2.0     # the child stops itself at the timeout; the parent kills
 def run_check_process(exercise: Any, path: Path, address: str, *, timeout: float | None = None,
                       cwd: Path | None = None) -> CheckResult:
     """Check ``path`` (the learner's file or a solution) for ``exercise`` in a child process."""
-    timeout = timeout or exercise.timeout
+    timeout = round((timeout or exercise.timeout) * patience(), 1)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="nexus-lab-check-") as tmp:
         out = Path(tmp) / "result.json"

@@ -6,6 +6,7 @@ chapter or exercise is added in one place.
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -18,6 +19,19 @@ from nexus_lab.errors import NexusLabError
 
 class ManifestError(NexusLabError, ValueError):
     """``course.toml`` is malformed (the message names the entry)."""
+
+
+class UnknownIdError(NexusLabError, KeyError):
+    """An exercise or chapter ID the manifest does not have (a typo on the command line)."""
+
+    def __str__(self) -> str:  # KeyError would show the message in quotes
+        return str(self.args[0])
+
+
+def _unknown(kind: str, wanted: str, known: list[str]) -> UnknownIdError:
+    close = difflib.get_close_matches(wanted, known, n=1, cutoff=0.6)
+    hint = f" Did you mean {close[0]!r}?" if close else f" Known {kind}s: {', '.join(known)}"
+    return UnknownIdError(f"No {kind} {wanted!r}.{hint}")
 
 
 @dataclass(frozen=True)
@@ -59,14 +73,13 @@ class Manifest:
         for exercise in self.exercises:
             if exercise.id == exercise_id:
                 return exercise
-        known = ", ".join(e.id for e in self.exercises)
-        raise KeyError(f"No exercise {exercise_id!r}. Known exercises: {known}")
+        raise _unknown("exercise", exercise_id, [e.id for e in self.exercises])
 
     def chapter(self, chapter_id: str) -> Chapter:
         for chapter in self.chapters:
             if chapter.id == chapter_id:
                 return chapter
-        raise KeyError(f"No chapter {chapter_id!r}.")
+        raise _unknown("chapter", chapter_id, [c.id for c in self.chapters])
 
     def exercises_of(self, chapter_id: str) -> list[Exercise]:
         return [e for e in self.exercises if e.chapter == chapter_id]

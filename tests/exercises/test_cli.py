@@ -81,6 +81,11 @@ def test_corrupted_progress_is_set_aside_and_list_still_works(course_copy):
 def test_unknown_exercise_is_a_clear_error(course_copy):
     done = _cli("check", "ch99-nope")
     assert done.returncode == 2 and "Known exercises" in done.stderr
+    for command in ("check", "hint", "verify"):  # a typo: the near ID, in one line, no traceback
+        done = _cli(command, "ch10-fail-fst")
+        assert done.returncode != 0, command
+        assert "Did you mean 'ch10-fail-fast'?" in done.stderr and "Traceback" not in done.stderr, done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr
 
 
 def test_pytest_junit_output_for_the_same_checks(tmp_path, check_server):

@@ -85,9 +85,23 @@ async def test_a_timeout_message_follows_the_workflows_state(lab, unique):
     await lab.namespace("payments")
     handle = await lab.start_workflow("NobodyRunsThis", namespace="payments", task_queue=f"none-{unique}",
                                       id=f"ended-{unique}")
-    message = str(await _timeout_error(handle.raw, 2))
-    assert "It is still running." in message and "RUNNING" in message
+    error, ended = await _timeout_error(handle.raw, 2)
+    assert "It is still running." in str(error) and "RUNNING" in str(error) and not ended
     await lab.terminate(f"ended-{unique}", namespace="payments")
-    message = str(await _timeout_error(handle.raw, 2))
-    assert "still running" not in message
-    assert "It has ended meanwhile (TERMINATED)" in message
+    error, ended = await _timeout_error(handle.raw, 2)
+    assert "still running" not in str(error) and ended
+    assert "It has ended meanwhile (TERMINATED)" in str(error)
+
+
+async def test_a_workflow_that_ended_at_its_deadline_gives_its_outcome_not_a_timeout(lab, unique):
+    """A busy machine delivers a result just after the deadline: the outcome is the answer."""
+    from temporalio.client import WorkflowFailureError
+
+    from nexus_lab.runs import wait_for_result
+
+    await lab.namespace("payments")
+    handle = await lab.start_workflow("NobodyRunsThis", namespace="payments", task_queue=f"none-{unique}",
+                                      id=f"late-{unique}")
+    await lab.terminate(f"late-{unique}", namespace="payments")
+    with pytest.raises(WorkflowFailureError):  # the run's own outcome, not LabTimeoutError
+        await wait_for_result(handle.raw, timeout=0)
