@@ -275,12 +275,19 @@ def explain_error(err: BaseException, learner_file: Path, lab: Any = None) -> tu
         return FAIL, clean(str(err))
     where = learner_location(err, learner_file)
     if where:
-        return FAIL, clean(f"{type(err).__name__}: {err}\n  at {where}")
+        return FAIL, clean(f"{type(err).__name__}: {err}\n  at {where}{_common_slip(err)}")
     signature = _signature_problem(err, learner_file)
     if signature:
         return FAIL, signature
     return ERROR, clean(f"The checker itself failed ({type(err).__name__}: {err}). "
                         f"Please report this.\n{''.join(traceback.format_exception(err)[-3:])}")
+
+
+def _common_slip(err: BaseException) -> str:
+    """One line of advice for a mistake whose Python message does not name its cause."""
+    if "'coroutine' object" in str(err):
+        return "\nThat value is a coroutine: the call that made it is `async`, and it needs an `await`."
+    return ""
 
 
 def _signature_problem(err: BaseException, learner_file: Path) -> str:

@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import nexusrpc
+import nexusrpc.handler
 from temporalio.client import WorkflowFailureError
 
 from nexus_lab.checker.checks.common import (
@@ -10,17 +14,20 @@ from nexus_lab.checker.checks.common import (
     Outcome,
     ProbeBatch,
     ProbeCaller,
+    RefFraudCheckWorkflow,
     RefFraudHandler,
     learner_transaction,
     probe_many,
     quiet,
+    tx,
 )
 from nexus_lab.checker.context import (
     CALLER_NAMESPACE,
+    HANDLER_NAMESPACE,
     Check,
     _chain,
 )
-from nexus_lab.story.fraud_v1 import AMOUNT_LIMIT
+from nexus_lab.story.fraud_v1 import AMOUNT_LIMIT, REVIEW_THRESHOLD, FraudService, QuickScore, Transaction, Verdict
 
 
 def _handler_error(outcome) -> dict:
@@ -108,3 +115,131 @@ async def check_branch_on_cause(c: Check) -> None:
         except WorkflowFailureError:
             return
         c.fail(f"An unexpected error must not be hidden: PaymentWorkflow returned {result!r}; re-raise it instead.")
+
+
+# --- ch06-endpoint-status: pending operations as describe shows them ------------------------------
+DOWN_QUEUE = "fraud-down-tq"
+DOWN_MESSAGE = "fraud model reloading"
+
+
+@nexusrpc.handler.service_handler(service=FraudService)
+class _DownFraudHandler:
+    """A Fraud team in trouble: every request fails with a retryable UNAVAILABLE."""
+
+    @nexusrpc.handler.sync_operation
+    async def get_quick_score(self, ctx: nexusrpc.handler.StartOperationContext, tx: Transaction) -> QuickScore:
+        raise nexusrpc.HandlerError(DOWN_MESSAGE, type=nexusrpc.HandlerErrorType.UNAVAILABLE)
+
+    @nexusrpc.handler.sync_operation
+    async def check_transaction(self, ctx: nexusrpc.handler.StartOperationContext, tx: Transaction) -> Verdict:
+        raise nexusrpc.HandlerError(DOWN_MESSAGE, type=nexusrpc.HandlerErrorType.UNAVAILABLE)
+
+
+def _state(op: Any) -> str:
+    from temporalio.api.enums.v1 import PendingNexusOperationState
+
+    return PendingNexusOperationState.Name(op.state).removeprefix("PENDING_NEXUS_OPERATION_STATE_")
+
+
+async def _pending(c: Check, workflow_id: str) -> list[Any]:
+    description = await c.lab.client(CALLER_NAMESPACE).get_workflow_handle(workflow_id).describe()
+    return list(description.raw_description.pending_nexus_operations)
+
+
+async def _pending_when(c: Check, workflow_id: str, ready: Any, what: str, within: float = 8.0) -> list[Any]:
+    """The workflow's pending operations once ``ready(ops)`` holds (the server's retries take a moment)."""
+    async def probe() -> list[Any] | None:
+        ops = await _pending(c, workflow_id)
+        return ops if ready(ops) else None
+
+    ops = await c.eventually(probe, within=within, every=0.1)
+    if not ops:
+        now = ", ".join(f"{_state(op)} attempt {op.attempt}" for op in await _pending(c, workflow_id)) or "none"
+        raise RuntimeError(f"{what} did not happen within {within:g} s (pending operations: {now}).")
+    return ops
+
+
+def _on(endpoint: str, ops: list[Any]) -> Any:
+    return next(op for op in ops if op.endpoint.endswith(endpoint))
+
+
+async def check_endpoint_status(c: Check) -> None:
+    status_fn = c.attr("fraud_status", "async def fraud_status(client, workflow_id) -> str")
+    await c.setup(handlers=[RefFraudHandler()], handler_workflows=[RefFraudCheckWorkflow],
+                  callers=[ProbeCaller, ProbeBatch])
+    async with c.test("the troubled Fraud endpoints start", shown=False):
+        for endpoint in ("fraud-flaky", "fraud-flaky-2", "fraud-flaky-3", "fraud-breaker"):
+            await c.lab.endpoint(endpoint, namespace=HANDLER_NAMESPACE, task_queue=DOWN_QUEUE)
+        await c.lab.worker(namespace=HANDLER_NAMESPACE, task_queue=DOWN_QUEUE, nexus_services=[_DownFraudHandler()])
+    client = c.lab.client(CALLER_NAMESPACE)
+
+    def in_flight() -> Call:  # a fraud check that waits for an analyst: STARTED until someone decides
+        return Call("checkTransaction", tx(c, REVIEW_THRESHOLD + 1_000), timeout_s=120)
+
+    def failing(endpoint: str) -> Call:
+        return Call("getQuickScore", tx(c, 100), endpoint=endpoint, timeout_s=120)
+
+    async def ask(workflow_id: str, situation: str, expected: set[str]) -> None:
+        answer = await c.call(status_fn, client, workflow_id, name="fraud_status(client, workflow_id)")
+        wanted = " or ".join(repr(e) for e in sorted(expected))
+        shown = repr(answer) if len(repr(answer)) <= 160 else repr(answer)[:150] + " …"
+        c.expect(answer in expected, f"For {situation}, expected {wanted}; fraud_status returned {shown}.")
+
+    # Start every situation at once: the server's retries and the breaker take their seconds side by side.
+    flaky = await c.start_caller(ProbeCaller.run, failing("fraud-flaky"), id=c.unique("flaky"))
+    mixed = await c.start_caller(ProbeBatch.run, [in_flight(), failing("fraud-flaky-2")], id=c.unique("mixed"))
+    tripping = [await c.start_caller(ProbeCaller.run, failing("fraud-breaker"), id=c.unique("trip"))
+                for _ in range(5)]  # five failures in a row open the endpoint's circuit breaker
+    waiting = await c.start_caller(ProbeCaller.run, in_flight(), id=c.unique("waiting"))
+
+    async with c.test("a payment whose quick score has completed: 'ok'"):
+        paid = c.unique("paid")
+        await c.run_caller(ProbeCaller.run, Call("getQuickScore", tx(c, 100)), id=paid)
+        await ask(paid, "a payment with no pending Nexus operation", {"ok"})
+
+    async with c.test("a fraud check waiting for an analyst (STARTED): 'waiting'"):
+        await _pending_when(c, waiting.id, lambda ops: ops and _state(ops[0]) == "STARTED", "checkTransaction start")
+        await ask(waiting.id, "a payment whose checkTransaction is STARTED (its handler workflow waits for an "
+                              "analyst): in flight, nothing failing", {"waiting"})
+
+    def retrying(ops: list[Any], endpoint: str) -> bool:
+        return any(_state(op) == "BACKING_OFF" and op.attempt >= 2 and op.endpoint.endswith(endpoint) for op in ops)
+
+    for workflow, endpoint, situation in (
+            (flaky, "fraud-flaky", "a payment whose getQuickScore keeps failing with UNAVAILABLE"),
+            (mixed, "fraud-flaky-2", "a payment with a fraud check in flight and a getQuickScore that keeps "
+                                     "failing (a retrying operation outranks one in flight)")):
+        name = "'retrying (attempt N): MESSAGE' for a handler failing with UNAVAILABLE" if workflow is flaky else \
+            "a failing operation beside one in flight: 'retrying (...)'"
+        async with c.test(name):
+            before = _on(endpoint, await _pending_when(c, workflow.id, lambda ops, e=endpoint: retrying(ops, e),
+                                                       f"a second failed attempt on {endpoint}"))
+            answers_at = await _pending(c, workflow.id)
+            await ask(workflow.id, situation, {f"retrying (attempt {n}): {before.last_attempt_failure.message}"
+                                               for n in range(before.attempt, _on(endpoint, answers_at).attempt + 2)})
+
+    async with c.test("an endpoint whose circuit breaker is open: 'blocked: REASON'"):
+        async def any_blocked() -> tuple[str, list[Any]] | None:  # whichever of the five is held back first
+            for trip in tripping:
+                ops = await _pending(c, trip.id)
+                if ops and _state(ops[0]) == "BLOCKED":
+                    return trip.id, ops
+            return None
+
+        found = await c.eventually(any_blocked, within=15, every=0.2)
+        if not found:
+            raise RuntimeError("The checker could not open the circuit breaker (no operation was BLOCKED).")
+        blocked_id, blocked_ops = found
+        await ask(blocked_id, "a payment whose getQuickScore the circuit breaker holds back (BLOCKED)",
+                  {f"blocked: {blocked_ops[0].blocked_reason}"})
+
+    async with c.test("blocked beside retrying and in flight: 'blocked: REASON'"):
+        held = await c.start_caller(ProbeBatch.run, [in_flight(), failing("fraud-flaky-3"), failing("fraud-breaker")],
+                                    id=c.unique("held"))
+
+        def all_three(ops: list[Any]) -> bool:
+            return len(ops) == 3 and sorted(_state(o) for o in ops) == ["BACKING_OFF", "BLOCKED", "STARTED"]
+        ops = await _pending_when(c, held.id, all_three, "a payment with one operation of each kind")
+        await ask(held.id, "a payment with a fraud check in flight, a getQuickScore being retried and one held back "
+                           "by the open circuit breaker (blocked outranks everything)",
+                  {f"blocked: {_on('fraud-breaker', ops).blocked_reason}"})
