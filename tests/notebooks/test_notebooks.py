@@ -91,13 +91,16 @@ def _run_notebook(index: int, path: Path, home: Path) -> tuple[subprocess.Comple
     return result, time.monotonic() - started
 
 
-def _start_all(tmp_root: Path) -> None:
-    """Submit every notebook at once (JOBS at a time), so the per-notebook tests just collect results."""
+def _start_all(tmp_root: Path, selected: list[Path]) -> None:
+    """Submit every selected notebook at once (JOBS at a time), so the per-notebook tests just collect
+    results; ``-k`` picks which (a notebook not selected never starts)."""
     if _runs:
         return
     pool = ThreadPoolExecutor(max_workers=JOBS, thread_name_prefix="notebook")
     _wall["start"] = time.monotonic()
     for index, path in enumerate(NOTEBOOKS):
+        if path not in selected:
+            continue
         home = tmp_root / path.stem
         home.mkdir(parents=True, exist_ok=True)
         _runs[path] = pool.submit(_run_notebook, index, path, home)
@@ -106,8 +109,10 @@ def _start_all(tmp_root: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
-def test_notebook_runs_under_nbval(path, tmp_path_factory):
-    _start_all(tmp_path_factory.mktemp("notebook-runs"))
+def test_notebook_runs_under_nbval(path, tmp_path_factory, request):
+    selected = [item.callspec.params["path"] for item in request.session.items
+                if getattr(item, "originalname", "") == "test_notebook_runs_under_nbval"]
+    _start_all(tmp_path_factory.mktemp("notebook-runs"), selected)
     result, seconds = _runs[path].result()
     NOTEBOOK_TIMES[path.stem] = seconds
     WALL_TIME["total"] = _wall["end"] - _wall["start"]
