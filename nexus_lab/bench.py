@@ -239,12 +239,12 @@ async def workshop_capacity(exercise: str = "ch03-quick-score", levels: tuple[in
         await _one_learner_check(exercise, server.port, tempfile.mkdtemp(prefix="nexus-lab-warm-"))
         for learners in levels:
             homes = [tempfile.mkdtemp(prefix="nexus-lab-learner-") for _ in range(learners)]
-            cpu_before = _process_cpu_s(server.pid)
+            cpu_before = _process_cpu_s(server.server_pid)
             results = await asyncio.gather(*(_one_learner_check(exercise, server.port, h) for h in homes))
             times = sorted(t for t, _ in results)
             rows.append({"learners": learners, "median_s": statistics.median(times), "max_s": times[-1],
                          "failed": sum(code != 0 for _, code in results),
-                         "server_cpu_per_check_s": (_process_cpu_s(server.pid) - cpu_before) / learners})
+                         "server_cpu_per_check_s": (_process_cpu_s(server.server_pid) - cpu_before) / learners})
             if times[-1] > limit_s:
                 break
     finally:
@@ -348,9 +348,9 @@ async def class_simulation(learners: int = 30, minutes: float = 10.0, speed: flo
 
     try:
         await open_classroom(lab, ledger)
-        cpu_before = _process_cpu_s(server.pid)
+        cpu_before = _process_cpu_s(server.server_pid)
         await asyncio.gather(*(learner(n) for n in range(1, learners + 1)))
-        server_cpu = _process_cpu_s(server.pid) - cpu_before
+        server_cpu = _process_cpu_s(server.server_pid) - cpu_before
         rss = (server.rss_bytes() or 0) / 2**20
     finally:
         await lab.stop()

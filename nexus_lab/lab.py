@@ -222,8 +222,7 @@ class Lab:
 
     def _raise_if_server_lost(self) -> None:
         if self.server is not None and not self.server.is_running():
-            whose = ("it was started by another notebook, whose kernel has ended" if not self.server.owned
-                     else f"see {self.server.log_path}")
+            whose = f"see {self.server.log_path}" if self.server.log_path else "it was stopped elsewhere"
             raise LabStoppedError(
                 f"The Temporal server at {self.server.address} has stopped ({whose}). "
                 "Run `lab = await nexus_lab.start()` again, then the cells that create namespaces, "
@@ -402,8 +401,8 @@ class Lab:
         """Stop all workers, then the embedded server if this lab started it.
 
         In a JupyterLab notebook the server stays up by default (``server=True`` stops it): the Web UI
-        links the chapter printed keep working and the next chapter reuses the server; it still ends
-        with this kernel.
+        links the chapter printed keep working and the next chapter reuses the server; it ends with the
+        last kernel that uses it. ``server=True`` stops it unless another kernel still uses it.
         """
         await self.workers.stop_all()
         stop_server = not in_course_kernel() if server is None else server

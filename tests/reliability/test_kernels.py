@@ -99,10 +99,18 @@ def test_two_kernels_share_one_server_without_collisions(kernels):
     assert "one: approved" in first.run(chapter.format(who="one"))
     assert "two: approved" in second.run(chapter.format(who="two"))
     assert "three: approved" in first.run(chapter.format(who="three").replace("await demo.set_up(lab)\n", ""))
+    # The kernel that started the server ends (a learner closes chapter 1): the server stays for the
+    # second kernel, with its namespaces, endpoints and runs, and ends with that kernel.
     first.shutdown()
-    assert wait_dead(pid1)
-    # The second kernel's server went with the first kernel: it says so and start() recovers.
-    out = second.run("await lab.endpoints()", allow_error=True)
-    assert "stopped" in out and "nexus_lab.start()" in out
-    pid3, owned3 = server_of(second.run(START))
-    assert owned3 and alive(pid3)
+    time.sleep(1.5)  # three times what the keeper waits before it stops an unused server
+    assert alive(pid1), "the server went with the kernel that started it, under another kernel using it"
+    assert "four: approved" in second.run(chapter.format(who="four").replace("await demo.set_up(lab)\n", ""))
+    assert "COMPLETED" in second.run("print((await lab.history('pay-one', namespace='payments')).status)")
+    third = kernels()
+    pid3, owned3 = server_of(third.run(START))
+    assert pid3 == pid1 and not owned3  # a new kernel still reuses it
+    second.shutdown()
+    time.sleep(1.5)
+    assert alive(pid1), "the server ended while a kernel still used it"
+    third.sigkill()  # the last user, ended without a chance to say so
+    assert wait_dead(pid1, 5.0), "the server outlived its last user"
