@@ -56,7 +56,7 @@ class ExerciseCardWidget(TextFallback, w.VBox):
         from nexus_lab.course.exercises import next_hint
 
         number, total, text = next_hint(self.card.exercise.id)
-        self.feedback.value = f"<b>Hint {number}/{total}</b><br>{html_paragraphs(text)}"
+        self.feedback.value = f"<b>Hint {number}/{total}</b><br>{html_paragraphs(text, code=True)}"
 
     def text(self) -> str:
         return self.card.text()

@@ -9,6 +9,7 @@ and it states the same facts the graphical view shows.
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -84,6 +85,10 @@ def ui_link_html(url: str | None, label: str = "open in the Web UI") -> str:
     return f' <a href="{html.escape(url)}" target="_blank" rel="noopener">{html.escape(label)}</a>'
 
 
-def html_paragraphs(text: str) -> str:
-    """Plain text as escaped HTML, one line per line (feedback texts carry their own line breaks)."""
-    return "<br>".join(html.escape(line) for line in text.splitlines())
+def html_paragraphs(text: str, *, code: bool = False) -> str:
+    """Plain text as escaped HTML, one line per line (feedback texts carry their own line breaks);
+    ``code``: `backticked` spans as inline code, as hints write them."""
+    lines = (html.escape(line) for line in text.splitlines())
+    if code:
+        lines = (re.sub(r"`([^`]+)`", r"<code>\1</code>", line) for line in lines)
+    return "<br>".join(lines)

@@ -12,6 +12,7 @@ import nexus_lab
 from nexus_lab.course.exercises import manifest
 from nexus_lab.views.cards import chapter_cards, read_card
 from nexus_lab.views.cards_widget import ExerciseCardsWidget
+from nexus_lab.views.display import html_paragraphs
 
 pytestmark = pytest.mark.no_server  # the fast tier: see tests/conftest.py
 
@@ -53,7 +54,9 @@ def test_hint_button_reveals_one_more_each_time(progress_file):
     card = widget.cards[0]
     hints = card.card.exercise.hints
     card.hint_button.click()
-    assert "Hint 1/3" in card.feedback.value and hints[0][:30] in card.feedback.value.replace("&#x27;", "'")
+    shown = html_paragraphs(hints[0], code=True)
+    assert "Hint 1/3" in card.feedback.value and shown in card.feedback.value
+    assert "`" not in card.feedback.value and ("<code>" in shown) == ("`" in hints[0])  # `code` as code
     card.hint_button.click()
     assert "Hint 2/3" in card.feedback.value
     assert json.loads(progress_file.read_text())["hints"][card.card.exercise.id] == 2
