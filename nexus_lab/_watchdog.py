@@ -23,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -71,29 +72,31 @@ def _pids(text: str) -> list[int]:
     return [int(line) for line in text.split() if line.isdigit()]
 
 
-def add_user(path: Path, pid: int, *, fresh: bool = False) -> None:
-    """Record ``pid`` as a user of the server (``fresh``: the only one, for a server just started).
+def _edit_users(path: Path, edit: Callable[[list[int]], list[int]]) -> list[int]:
+    """Rewrite the users file under a lock: ``edit`` gets its live users and returns the new list.
     Only a note: on a full disk the server still lives as long as the process that started it."""
-    with contextlib.suppress(OSError), _locked(path) as file:
-        users = [] if fresh else [p for p in _pids(file.read()) if pid_alive(p)]
-        file.seek(0)
-        file.truncate()
-        file.write("".join(f"{p}\n" for p in [*users, pid]))
-
-
-def remove_user(path: Path, pid: int) -> list[int]:
-    """Drop one use of the server by ``pid``; the users left that are still alive."""
     users: list[int] = []
-    if not path.exists():
-        return users
     with contextlib.suppress(OSError), _locked(path) as file:
-        users = [p for p in _pids(file.read()) if pid_alive(p)]
-        if pid in users:
-            users.remove(pid)
+        users = edit([p for p in _pids(file.read()) if pid_alive(p)])
         file.seek(0)
         file.truncate()
         file.write("".join(f"{p}\n" for p in users))
     return users
+
+
+def add_user(path: Path, pid: int, *, fresh: bool = False) -> None:
+    """Record ``pid`` as a user of the server (``fresh``: the only one, for a server just started)."""
+    _edit_users(path, lambda users: [pid] if fresh else [*users, pid])
+
+
+def remove_user(path: Path, pid: int) -> list[int]:
+    """Drop one use of the server by ``pid``; the users left that are still alive."""
+    def drop_one(users: list[int]) -> list[int]:
+        if pid in users:
+            users.remove(pid)
+        return users
+
+    return _edit_users(path, drop_one) if path.exists() else []
 
 
 def live_users(path: Path) -> list[int] | None:
@@ -102,6 +105,12 @@ def live_users(path: Path) -> list[int] | None:
         return [p for p in _pids(path.read_text()) if pid_alive(p)]
     except OSError:
         return None
+
+
+def in_use(starter: int | None, users: Path) -> bool:
+    """The keeper's rule, in one place: a server lives while the process that started it or any
+    registered user lives (another kernel deciding whether a server is on its way out asks the same)."""
+    return pid_alive(starter) or bool(live_users(users))
 
 
 USERS_GRACE_S = 0.5
@@ -128,7 +137,7 @@ def main(argv: list[str]) -> int:
         if users_file is None:
             if not pid_alive(parent) or os.getppid() == 1:
                 stop()
-        elif pid_alive(parent) or live_users(users_file):
+        elif in_use(parent, users_file):
             unused_since = None
         elif unused_since is None:
             unused_since = time.monotonic()

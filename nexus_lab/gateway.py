@@ -26,12 +26,15 @@ class GatewayError(NexusLabError, OSError):
 class MtlsGateway:
     """``await MtlsGateway.start(...)``: listens on ``address``, forwards to ``upstream``."""
 
-    def __init__(self, server: asyncio.Server, upstream: str):
-        self._server = server
+    def __init__(self, upstream: str):
         self.upstream = upstream
-        self.port = server.sockets[0].getsockname()[1]
-        self.address = f"{LOOPBACK}:{self.port}"
+        self._server: asyncio.Server | None = None
+        self.port = 0  # set by start(): the port the system chose, kept after close
         self._pipes: set[asyncio.Task[None]] = set()
+
+    @property
+    def address(self) -> str:
+        return f"{LOOPBACK}:{self.port}"
 
     @classmethod
     async def start(cls, upstream: str, *, cert: Path | str, key: Path | str, client_ca: Path | str,
@@ -45,17 +48,13 @@ class MtlsGateway:
             context.load_verify_locations(str(client_ca))
         except (OSError, ssl.SSLError) as err:
             raise GatewayError(f"The gateway's certificates do not load: {err}") from None
-        gateway: MtlsGateway | None = None
-
-        async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            assert gateway is not None
-            await gateway._forward(reader, writer)
-
+        gateway = cls(upstream)
         try:
-            server = await asyncio.start_server(accept, LOOPBACK, port, ssl=context, ssl_handshake_timeout=5)
+            gateway._server = await asyncio.start_server(gateway._forward, LOOPBACK, port, ssl=context,
+                                                         ssl_handshake_timeout=5)
         except OSError as err:
             raise GatewayError(f"The gateway cannot listen on port {port}: {err.strerror}") from None
-        gateway = cls(server, upstream)
+        gateway.port = gateway._server.sockets[0].getsockname()[1]
         return gateway
 
     async def _forward(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -85,6 +84,8 @@ class MtlsGateway:
             self._pipes -= tasks
 
     async def close(self) -> None:
+        if self._server is None:
+            return
         self._server.close()
         for task in self._pipes:
             task.cancel()

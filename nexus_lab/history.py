@@ -127,8 +127,7 @@ def _failure_label(failure: Failure) -> str:
     if info == "nexus_operation_execution_failure_info":
         return "NexusOperationError"
     if info == "timeout_failure_info":
-        kind = TimeoutType.Name(failure.timeout_failure_info.timeout_type).removeprefix("TIMEOUT_TYPE_")
-        return f"TimeoutError[{kind}]"
+        return f"TimeoutError[{_timeout_name(failure)}]"
     if info == "canceled_failure_info":
         return "CancelledError"
     if info == "terminated_failure_info":
@@ -140,6 +139,20 @@ def _failure_label(failure: Failure) -> str:
     if info == "child_workflow_execution_failure_info":
         return "ChildWorkflowError"
     return "Failure"
+
+
+def _timeout_name(failure: Failure) -> str:
+    return TimeoutType.Name(failure.timeout_failure_info.timeout_type).removeprefix("TIMEOUT_TYPE_")
+
+
+def timeout_kind(failure: Failure) -> str | None:
+    """Which limit ran out (``SCHEDULE_TO_START``, ``SCHEDULE_TO_CLOSE`` …), from a failure's cause chain."""
+    current: Failure | None = failure
+    while current is not None:
+        if current.HasField("timeout_failure_info"):
+            return _timeout_name(current)
+        current = current.cause if current.HasField("cause") else None
+    return None
 
 
 def failure_chain(failure: Failure) -> list[str]:

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nexus_lab._watchdog import add_user, live_users, pid_alive, remove_user
+from nexus_lab._watchdog import add_user, in_use, pid_alive, remove_user
 from nexus_lab.config import (
     DEFAULT_PORT,
     EPHEMERAL_PORT_START,
@@ -496,9 +496,7 @@ async def _wait_for_orphaned_server(port: int) -> None:
     """
     record = _read_record(port)
     owner, pid = record.get("owner_pid"), record.get("pid")
-    users = live_users(_users_path(port))
-    in_use = bool(users) if users is not None else pid_alive(owner)
-    if pid is None or owner is None or in_use or not pid_alive(pid):
+    if pid is None or owner is None or in_use(owner, _users_path(port)) or not pid_alive(pid):
         return
     await _poll_until(lambda: not pid_alive(pid), 0.05, deadline=time.monotonic() + ORPHAN_EXIT_WAIT_S)
     if not pid_alive(pid):

@@ -179,11 +179,16 @@ async def check_endpoint_status(c: Check) -> None:
     def failing(endpoint: str) -> Call:
         return Call("getQuickScore", tx(c, 100), endpoint=endpoint, timeout_s=120)
 
-    async def ask(workflow_id: str, situation: str, expected: set[str]) -> None:
-        answer = await c.call(status_fn, client, workflow_id, name="fraud_status(client, workflow_id)")
+    async def answer(workflow_id: str) -> Any:
+        return await c.call(status_fn, client, workflow_id, name="fraud_status(client, workflow_id)")
+
+    def judge(given: Any, situation: str, expected: set[str]) -> None:
         wanted = " or ".join(repr(e) for e in sorted(expected))
-        shown = repr(answer) if len(repr(answer)) <= 160 else repr(answer)[:150] + " …"
-        c.expect(answer in expected, f"For {situation}, expected {wanted}; fraud_status returned {shown}.")
+        shown = repr(given) if len(repr(given)) <= 160 else repr(given)[:150] + " …"
+        c.expect(given in expected, f"For {situation}, expected {wanted}; fraud_status returned {shown}.")
+
+    async def ask(workflow_id: str, situation: str, expected: set[str]) -> None:
+        judge(await answer(workflow_id), situation, expected)
 
     # Start every situation at once: the server's retries and the breaker take their seconds side by side.
     flaky = await c.start_caller(ProbeCaller.run, failing("fraud-flaky"), id=c.unique("flaky"))
@@ -205,18 +210,19 @@ async def check_endpoint_status(c: Check) -> None:
     def retrying(ops: list[Any], endpoint: str) -> bool:
         return any(_state(op) == "BACKING_OFF" and op.attempt >= 2 and op.endpoint.endswith(endpoint) for op in ops)
 
-    for workflow, endpoint, situation in (
-            (flaky, "fraud-flaky", "a payment whose getQuickScore keeps failing with UNAVAILABLE"),
-            (mixed, "fraud-flaky-2", "a payment with a fraud check in flight and a getQuickScore that keeps "
-                                     "failing (a retrying operation outranks one in flight)")):
-        name = "'retrying (attempt N): MESSAGE' for a handler failing with UNAVAILABLE" if workflow is flaky else \
-            "a failing operation beside one in flight: 'retrying (...)'"
+    for name, workflow, endpoint, situation in (
+            ("'retrying (attempt N): MESSAGE' for a handler failing with UNAVAILABLE", flaky, "fraud-flaky",
+             "a payment whose getQuickScore keeps failing with UNAVAILABLE"),
+            ("a failing operation beside one in flight: 'retrying (...)'", mixed, "fraud-flaky-2",
+             "a payment with a fraud check in flight and a getQuickScore that keeps failing (a retrying operation "
+             "outranks one in flight)")):
         async with c.test(name):
             before = _on(endpoint, await _pending_when(c, workflow.id, lambda ops, e=endpoint: retrying(ops, e),
                                                        f"a second failed attempt on {endpoint}"))
-            answers_at = await _pending(c, workflow.id)
-            await ask(workflow.id, situation, {f"retrying (attempt {n}): {before.last_attempt_failure.message}"
-                                               for n in range(before.attempt, _on(endpoint, answers_at).attempt + 2)})
+            given = await answer(workflow.id)
+            after = _on(endpoint, await _pending(c, workflow.id))  # the count may move while the learner reads
+            judge(given, situation, {f"retrying (attempt {n}): {before.last_attempt_failure.message}"
+                                     for n in range(before.attempt, after.attempt + 1)})
 
     async with c.test("an endpoint whose circuit breaker is open: 'blocked: REASON'"):
         async def any_blocked() -> tuple[str, list[Any]] | None:  # whichever of the five is held back first

@@ -87,35 +87,32 @@ async def check_profiles(c: Check) -> None:
 
 
 # --- ch10-fail-fast: schedule_to_start_timeout, enforced by the server ---------------------------------
+async def _first_event(c: Check, workflow_id: str, event_type: int) -> Any:
+    """The first event of ``event_type`` (an ``EventType`` value) in the caller's history, or None."""
+    return next((e for e in (await c.caller_history(workflow_id)).raw if e.event_type == event_type), None)
+
+
 async def _scheduled_timeouts(c: Check, workflow_id: str) -> tuple[Any, Any]:
     """(schedule_to_start, schedule_to_close) of the first Nexus operation in the caller's history."""
     from temporalio.api.enums.v1 import EventType
 
-    from nexus_lab.checker.context import CALLER_NAMESPACE
-
-    async for event in c.lab.client(CALLER_NAMESPACE).get_workflow_handle(workflow_id).fetch_history_events():
-        if event.event_type == EventType.EVENT_TYPE_NEXUS_OPERATION_SCHEDULED:
-            a = event.nexus_operation_scheduled_event_attributes
-            return (a.schedule_to_start_timeout.ToTimedelta() if a.HasField("schedule_to_start_timeout") else None,
-                    a.schedule_to_close_timeout.ToTimedelta() if a.HasField("schedule_to_close_timeout") else None)
-    return None, None
+    event = await _first_event(c, workflow_id, EventType.EVENT_TYPE_NEXUS_OPERATION_SCHEDULED)
+    if event is None:
+        return None, None
+    a = event.nexus_operation_scheduled_event_attributes
+    return (a.schedule_to_start_timeout.ToTimedelta() if a.HasField("schedule_to_start_timeout") else None,
+            a.schedule_to_close_timeout.ToTimedelta() if a.HasField("schedule_to_close_timeout") else None)
 
 
 async def _timed_out_on(c: Check, workflow_id: str) -> str | None:
     """Which limit of the caller's first Nexus operation ran out (``SCHEDULE_TO_START``, ...), as the
     server recorded it: the judge of "failed fast" that a busy machine's clock cannot blur."""
-    from temporalio.api.enums.v1 import EventType, TimeoutType
+    from temporalio.api.enums.v1 import EventType
 
-    from nexus_lab.checker.context import CALLER_NAMESPACE
+    from nexus_lab.history import timeout_kind
 
-    async for event in c.lab.client(CALLER_NAMESPACE).get_workflow_handle(workflow_id).fetch_history_events():
-        if event.event_type == EventType.EVENT_TYPE_NEXUS_OPERATION_TIMED_OUT:
-            failure = event.nexus_operation_timed_out_event_attributes.failure
-            while failure is not None:
-                if failure.HasField("timeout_failure_info"):
-                    return TimeoutType.Name(failure.timeout_failure_info.timeout_type).removeprefix("TIMEOUT_TYPE_")
-                failure = failure.cause if failure.HasField("cause") else None
-    return None
+    event = await _first_event(c, workflow_id, EventType.EVENT_TYPE_NEXUS_OPERATION_TIMED_OUT)
+    return timeout_kind(event.nexus_operation_timed_out_event_attributes.failure) if event is not None else None
 
 
 async def check_fail_fast(c: Check) -> None:
