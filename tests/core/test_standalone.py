@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
@@ -17,6 +18,11 @@ from pathlib import Path
 import pytest
 
 from .story import FraudCheckWorkflow, FraudService, FraudServiceHandler, Transaction
+
+# A short-lived client process can abort in interpreter teardown after its work is done: the SDK's native
+# threads take the GIL while Python finalizes (temporalio/sdk-python#300; 2 of 20 runs of this sample's
+# starter here, see docs/nexus-facts.md). That is the SDK's, not the lab's; any other exit is a failure.
+TEARDOWN_ABORT = "Python runtime state: finalizing"
 
 SAMPLES_GIT = Path(os.environ.get("NEXUS_LAB_SAMPLES_PYTHON", "/work/.mirror/temporalio+samples-python/repo"))
 
@@ -108,7 +114,8 @@ async def test_official_sample_runs_unchanged_on_a_lab_server(lab, tmp_path):
         worker.terminate()
         worker.wait(timeout=10)
     out = starter.stdout
-    assert starter.returncode == 0, starter.stderr[-2000:]
+    aborted_in_teardown = starter.returncode == -signal.SIGABRT and TEARDOWN_ABORT in starter.stderr
+    assert starter.returncode == 0 or aborted_in_teardown, starter.stderr[-2000:]
     assert "Echo result: hello\nEcho result from existing operation handle: hello" in out
     assert "`MyNexusService.Hello` result: Hello, World!" in out
     assert re.search(r"Operation: echo,\s+Status: COMPLETED", out)
@@ -117,4 +124,5 @@ async def test_official_sample_runs_unchanged_on_a_lab_server(lab, tmp_path):
     shown = await lab.operation(hello_id.strip(), namespace="my-caller-namespace")
     assert "my-nexus-endpoint › MyNexusService › hello" in shown.text()
     assert shown.result == {"greeting": "Hello, World!"}
-    print(f"samples-python nexus_standalone_operations ran unchanged in {took:.1f} s:\n{out}")
+    print(f"samples-python nexus_standalone_operations ran unchanged in {took:.1f} s"
+          f"{' (then aborted in interpreter teardown, sdk-python#300)' if aborted_in_teardown else ''}:\n{out}")
