@@ -266,7 +266,11 @@ async def wait_for_result(handle: WorkflowHandle, *, timeout: float | None = DEF
                                               namespace=stuck.namespace, handler_of=handler_of)
             if timeout is not None and deadline is not None and time.monotonic() >= deadline:
                 error, ended = await _timeout_error(handle, timeout)
-                if ended:  # it ended between the deadline and the description: its result is the answer
+                if ended:  # it ended between the deadline and the description: its result is the answer,
+                    # asked for afresh (the pending long poll was seen not to return for > 5 s once in CI)
+                    result.cancel()
+                    await asyncio.gather(result, return_exceptions=True)
+                    result = asyncio.ensure_future(handle.result())
                     done, _ = await asyncio.wait({result}, timeout=ENDED_GRACE_S)
                     if result in done:
                         continue

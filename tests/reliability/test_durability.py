@@ -105,3 +105,33 @@ async def test_a_workflow_that_ended_at_its_deadline_gives_its_outcome_not_a_tim
     await lab.terminate(f"late-{unique}", namespace="payments")
     with pytest.raises(WorkflowFailureError):  # the run's own outcome, not LabTimeoutError
         await wait_for_result(handle.raw, timeout=0)
+
+
+async def test_an_ended_workflow_whose_pending_wait_never_returns_is_asked_afresh(lab, unique):
+    """A long poll that misses the close (seen once in CI: > 5 s after the workflow had COMPLETED) must
+    not turn the outcome into a time-out: the result is asked for again."""
+    from temporalio.client import WorkflowFailureError
+
+    from nexus_lab.runs import wait_for_result
+
+    class FirstWaitHangs:
+        def __init__(self, raw):
+            self.raw, self.calls = raw, 0
+
+        def __getattr__(self, name):
+            return getattr(self.raw, name)
+
+        async def result(self):
+            self.calls += 1
+            if self.calls == 1:
+                await asyncio.Event().wait()  # the missed notification
+            return await self.raw.result()
+
+    await lab.namespace("payments")
+    handle = await lab.start_workflow("NobodyRunsThis", namespace="payments", task_queue=f"none-{unique}",
+                                      id=f"missed-{unique}")
+    await lab.terminate(f"missed-{unique}", namespace="payments")
+    hanging = FirstWaitHangs(handle.raw)
+    with pytest.raises(WorkflowFailureError):
+        await wait_for_result(hanging, timeout=0.5)
+    assert hanging.calls == 2
