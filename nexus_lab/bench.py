@@ -435,9 +435,28 @@ def main(argv: list[str] | None = None) -> int:
     from nexus_lab.course.exercises import check_times_text, solution_check_times
 
     checks = solution_check_times()
-    print(check_times_text(checks))
+    print(check_times_text(checks) + " — forked from the warm zygote")
+    spawned = _spawned(solution_check_times)
+    print(check_times_text(spawned) + " — each a fresh interpreter (NEXUS_LAB_CHECK_FORK=0)")
+    forked_median = statistics.median(r.seconds for r in checks)
+    spawned_median = statistics.median(r.seconds for r in spawned)
+    print(f"check median forked/spawned: {forked_median / spawned_median:.2f} (target median <= 1.0 s)")
     figures["check_seconds"] = {r.exercise: round(r.seconds, 3) for r in checks}
+    figures["check_seconds_spawned"] = {r.exercise: round(r.seconds, 3) for r in spawned}
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(figures, handle, indent=2)
     return 0
+
+
+def _spawned(measure: Any) -> Any:
+    """``measure()`` with every check child a fresh interpreter, for the ratio in the same run."""
+    before = os.environ.get("NEXUS_LAB_CHECK_FORK")
+    os.environ["NEXUS_LAB_CHECK_FORK"] = "0"
+    try:
+        return measure()
+    finally:
+        if before is None:
+            del os.environ["NEXUS_LAB_CHECK_FORK"]
+        else:
+            os.environ["NEXUS_LAB_CHECK_FORK"] = before

@@ -22,8 +22,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from nexus_lab._watchdog import die_with_parent
+from nexus_lab.checker import zygote
 from nexus_lab.checker.context import MARK, _display, patience
 from nexus_lab.checker.results import ERROR, MAX_RESULT_BYTES, CheckResult, TestOutcome, capped
+from nexus_lab.checker.zygote import ForkedChild
 
 KILL_GRACE_S = 2.0     # the child stops itself at the timeout; the parent kills it this much later
 
@@ -36,12 +38,11 @@ def run_check_process(exercise: Any, path: Path, address: str, *, timeout: float
     with tempfile.TemporaryDirectory(prefix="nexus-lab-check-") as tmp:
         out = Path(tmp) / "result.json"
         stderr_path = Path(tmp) / "stderr.txt"
-        command = [sys.executable, "-m", "nexus_lab.checker.child", "--exercise", exercise.id,
-                   "--check", exercise.check, "--file", str(path), "--address", address,
-                   "--timeout", str(timeout), "--out", str(out)]
+        argv = ["--exercise", exercise.id, "--check", exercise.check, "--file", str(path), "--address", address,
+                "--timeout", str(timeout), "--out", str(out)]
         env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}
         with open(stderr_path, "w+") as stderr:
-            proc = _spawn_child(command, stderr, cwd, env)
+            proc = _start_child(argv, stderr, stderr_path, cwd, env)
             try:
                 proc.wait(timeout=timeout + KILL_GRACE_S)
             except subprocess.TimeoutExpired:
@@ -53,8 +54,20 @@ def run_check_process(exercise: Any, path: Path, address: str, *, timeout: float
             result.seconds = time.monotonic() - started
             return result
         tail = stderr_path.read_text(errors="replace")[-2000:]
-        return CheckResult(exercise.id, ERROR, f"The check stopped without a result (exit code {proc.returncode}).\n"
+        code = "" if proc.returncode is None else f" (exit code {proc.returncode})"
+        return CheckResult(exercise.id, ERROR, f"The check stopped without a result{code}.\n"
                            f"{_strip_marks(tail)}", file=_display(path), seconds=time.monotonic() - started)
+
+
+def _start_child(argv: list[str], stderr: IO[str], stderr_path: Path, cwd: Path | None,
+                 env: dict[str, str]) -> subprocess.Popen | ForkedChild:
+    """Forked from the warm zygote where it can serve (no interpreter start-up, ~0.4 s less per
+    check), else a fresh ``python -m nexus_lab.checker.child``."""
+    if zygote.usable():
+        child = zygote.ZYGOTE.fork(argv, stderr_path=str(stderr_path), cwd=str(cwd) if cwd else None, env=env)
+        if child is not None:
+            return child
+    return _spawn_child([sys.executable, "-m", "nexus_lab.checker.child", *argv], stderr, cwd, env)
 
 
 def _spawn_child(command: list[str], stderr: IO[str], cwd: Path | None, env: dict[str, str]) -> subprocess.Popen:
@@ -70,7 +83,7 @@ def _spawn_child(command: list[str], stderr: IO[str], cwd: Path | None, env: dic
                             cwd=cwd, env=env, start_new_session=True, preexec_fn=preexec)
 
 
-def kill_group(proc: subprocess.Popen) -> None:
+def kill_group(proc: subprocess.Popen | ForkedChild) -> None:
     """SIGKILL the child's process group (the child and everything it started) and reap the child."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
@@ -88,7 +101,7 @@ def _read_result(out: Path) -> CheckResult | None:
         return None
 
 
-def _killed(exercise: Any, proc: subprocess.Popen, stderr_path: Path, path: Path, timeout: float,
+def _killed(exercise: Any, proc: subprocess.Popen | ForkedChild, stderr_path: Path, path: Path, timeout: float,
             started: float) -> CheckResult:
     """Kill a child that did not stop by itself, saying where the learner's code was stuck."""
     with contextlib.suppress(ProcessLookupError):

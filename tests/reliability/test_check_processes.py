@@ -87,3 +87,63 @@ def test_huge_learner_messages_are_capped(tmp_path):
     again = CheckResult.from_dict(json.loads(document))
     assert again.message == result.message and len(again.text()) < 2500
 
+
+
+def test_checks_are_forked_from_one_warm_zygote_which_restarts_when_gone(lab, tmp_path):
+    """Each check is a child of the zygote (no interpreter start-up), a fresh process every time; a
+    zygote that died is replaced by the next check."""
+    from nexus_lab.checker.zygote import ZYGOTE, usable
+
+    if not usable():
+        pytest.skip("forking check children needs Linux pidfd")
+    parents = tmp_path / "parents"
+    body = f"with open({str(parents)!r}, 'a') as f:\n    f.write(f'{{os.getppid()}} {{os.getpid()}}\\n')\n"
+    path = learner_file(tmp_path, body, tmp_path / "pids")
+    assert run_check_process(exercise(), path, lab.server.address).passed
+    assert run_check_process(exercise(), path, lab.server.address).passed
+    rows = [line.split() for line in parents.read_text().splitlines()]
+    zygote = ZYGOTE._proc
+    assert zygote is not None and {int(p) for p, _ in rows} == {zygote.pid}
+    assert len({c for _, c in rows}) == 2  # two checks, two processes
+    zygote.kill()
+    zygote.wait(5)
+    assert run_check_process(exercise(), path, lab.server.address).passed
+    assert ZYGOTE._proc is not None and ZYGOTE._proc.pid != zygote.pid
+
+
+ZYGOTE_OWNER = """
+import sys, threading
+from pathlib import Path
+from nexus_lab.checker.runner import run_check_process
+from nexus_lab.checker.zygote import ZYGOTE
+from tests.reliability.check_fixtures import exercise
+threading.Thread(target=run_check_process, args=(exercise(timeout=120), Path(sys.argv[1]), "embedded"),
+                 daemon=True).start()
+while ZYGOTE._proc is None:
+    threading.Event().wait(0.05)
+print(ZYGOTE._proc.pid, flush=True)
+threading.Event().wait()
+"""
+
+
+def test_the_zygote_and_its_checks_die_with_their_owner(tmp_path):
+    """A killed kernel (here a plain process) leaves neither the zygote nor a check behind."""
+    import subprocess
+    import sys
+
+    from nexus_lab.checker.zygote import usable
+
+    if not usable():
+        pytest.skip("forking check children needs Linux pidfd")
+    pids = tmp_path / "pids"
+    path = learner_file(tmp_path, LOOP_AT_IMPORT, pids)
+    owner = subprocess.Popen([sys.executable, "-c", ZYGOTE_OWNER, str(path)], cwd=ROOT, stdout=subprocess.PIPE,
+                             text=True)
+    try:
+        zygote = int(owner.stdout.readline())  # type: ignore[union-attr]
+        started = wait_for_pids(pids, 3)
+    finally:
+        owner.kill()
+        owner.wait(5)
+    assert wait_dead(zygote, 10.0), "the zygote outlived its owner"
+    assert all(wait_dead(pid, 10.0) for pid in started), [pid for pid in started if alive(pid)]
