@@ -11,6 +11,7 @@ stdin closes (its parent is gone), and its children then end their groups (see t
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib
 import json
@@ -40,12 +41,11 @@ class ForkedChild:
 
     def __init__(self, pid: int):
         self.pid = pid
-        self.returncode: int | None = None
+        self.returncode: int | None = None  # its exit status goes to the zygote, never to us
         try:
             self._fd: int | None = os.pidfd_open(pid)
         except ProcessLookupError:  # already ended (and reaped by the zygote)
             self._fd = None
-        self.ended = self._fd is None  # its exit status went to the zygote: ``returncode`` stays None
 
     def wait(self, timeout: float | None = None) -> int | None:
         if self._fd is not None:
@@ -53,7 +53,7 @@ class ForkedChild:
             if not ready:
                 raise subprocess.TimeoutExpired(f"check child {self.pid}", timeout or 0)
             os.close(self._fd)
-            self._fd, self.ended = None, True
+            self._fd = None
         return self.returncode
 
     def __del__(self) -> None:
@@ -69,6 +69,7 @@ class Zygote:
         self._lock = threading.Lock()
         self._proc: subprocess.Popen | None = None
         self._key: tuple[str | None, ...] = ()
+        atexit.register(self.close)  # its owner ends: so does it, now, not at the next read of stdin
 
     def fork(self, argv: list[str], *, stderr_path: str, cwd: str | None, env: dict[str, str]) -> ForkedChild | None:
         """A child running ``child_main(argv)``, or None when the zygote cannot serve (spawn instead)."""
