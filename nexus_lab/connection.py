@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from temporalio.client import Client
 from temporalio.runtime import (
@@ -20,10 +21,13 @@ from temporalio.runtime import (
     TelemetryConfig,
     TelemetryFilter,
 )
+from temporalio.service import RPCError, RPCStatusCode
 
 from nexus_lab.errors import NexusLabError
 
 SDK_LOGGER = logging.getLogger("nexus_lab.sdk")
+
+_T = TypeVar("_T")
 
 _runtime: Runtime | None = None
 
@@ -166,3 +170,32 @@ def client_for_namespace(base: Client, namespace: str) -> Client:
     config = base.config()
     config["namespace"] = namespace
     return Client(**config)
+
+
+TRANSIENT_STATUSES = (RPCStatusCode.CANCELLED, RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED)
+"""Answers that say nothing about the request itself. The server recycles its client connections
+(seen: one of three replaced within two idle minutes); a request sent on one as it closes ends
+CANCELLED "operation was canceled" on the client side (a CI run lost its classroom endpoint so),
+and a busy dev server gives up on some reads (seen while it reclaimed hundreds of namespaces)."""
+
+
+def is_transient(err: RPCError) -> bool:
+    """Whether ``err`` is a transport hiccup worth asking again (``UNKNOWN "transport error"`` too)."""
+    return err.status in TRANSIENT_STATUSES or (
+        err.status == RPCStatusCode.UNKNOWN and err.message == "transport error")
+
+
+async def ask_again_if_transient(call: Callable[[], Awaitable[_T]], attempts: int = 3) -> _T:
+    """``call()``, asked again (twice, 0.2 s then 0.4 s later) after a transient failure.
+
+    Only for reads and for writes whose repeat is harmless (the registry looks before it acts).
+    A server that is gone still fails within ~0.6 s: connection refused is UNAVAILABLE too.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return await call()
+        except RPCError as err:
+            if not is_transient(err) or attempt == attempts:
+                raise
+            await asyncio.sleep(0.2 * attempt)
+    raise AssertionError("unreachable")

@@ -11,9 +11,7 @@ import asyncio
 import functools
 import html
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import TypeVar
 
 from google.protobuf.duration_pb2 import Duration
 from temporalio.api.common.v1 import WorkflowExecution
@@ -35,9 +33,8 @@ from temporalio.client import Client
 from temporalio.converter import DataConverter
 from temporalio.service import RPCError, RPCStatusCode
 
+from nexus_lab.connection import ask_again_if_transient as _ask
 from nexus_lab.errors import NexusLabError
-
-_T = TypeVar("_T")
 
 NAMESPACE_VISIBLE_WAIT_S = 12.0
 """How long to retry an endpoint whose target namespace the server has not yet seen (its
@@ -161,16 +158,17 @@ def _explain(err: RPCError, what: str) -> RegistryError:
 async def ensure_namespace(client: Client, name: str, retention_days: float = 1) -> NamespaceInfo:
     """Create ``name`` unless it exists; usable at once on the dev server."""
     try:
-        await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace=name))
+        await _ask(functools.partial(client.workflow_service.describe_namespace,
+                                     DescribeNamespaceRequest(namespace=name)))
         return NamespaceInfo(name, "exists")
     except RPCError as err:
         if err.status != RPCStatusCode.NOT_FOUND:
             raise _explain(err, f"look up namespace {name!r}") from None
     try:
-        await client.workflow_service.register_namespace(RegisterNamespaceRequest(
+        await _ask(functools.partial(client.workflow_service.register_namespace, RegisterNamespaceRequest(
             namespace=name,
             workflow_execution_retention_period=Duration(seconds=round(retention_days * 86400)),
-        ))
+        )))
     except RPCError as err:
         if err.status == RPCStatusCode.ALREADY_EXISTS and await _namespace_exists(client, name):
             return NamespaceInfo(name, "exists")  # another kernel won the race
@@ -186,7 +184,8 @@ async def _namespace_exists(client: Client, name: str) -> bool:
     """Whether the server can describe ``name``: the only proof that it was stored (a server whose
     database cannot be written answers ALREADY_EXISTS for a namespace it never created)."""
     try:
-        await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace=name))
+        await _ask(functools.partial(client.workflow_service.describe_namespace,
+                                     DescribeNamespaceRequest(namespace=name)))
     except RPCError:
         return False
     return True
@@ -202,7 +201,7 @@ async def _wait_until_usable(client: Client, name: str) -> None:
     deadline = time.monotonic() + NAMESPACE_VISIBLE_WAIT_S
     while True:
         try:
-            await client.workflow_service.get_workflow_execution_history(probe)
+            await _ask(functools.partial(client.workflow_service.get_workflow_execution_history, probe))
             return
         except RPCError as err:
             unknown_namespace = err.message.lower().startswith("namespace") and "not found" in err.message.lower()
@@ -211,28 +210,12 @@ async def _wait_until_usable(client: Client, name: str) -> None:
         await asyncio.sleep(0.05)
 
 
-# A busy dev server sometimes answers a read with CANCELLED (seen while it reclaimed hundreds of deleted
-# check namespaces); a read is safe to ask again.
-_TRANSIENT = (RPCStatusCode.CANCELLED, RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED)
-
-
-async def _read_again_if_transient(call: Callable[[], Awaitable[_T]], attempts: int = 3) -> _T:
-    for attempt in range(1, attempts + 1):
-        try:
-            return await call()
-        except RPCError as err:
-            if err.status not in _TRANSIENT or attempt == attempts:
-                raise
-            await asyncio.sleep(0.2 * attempt)
-    raise AssertionError("unreachable")
-
-
 async def list_namespaces(client: Client, *, registered_only: bool = True) -> list[str]:
     """Namespace names on the cluster (by default leaving out ones being deleted)."""
     names, token = [], b""
     while True:
         request = ListNamespacesRequest(page_size=1000, next_page_token=token)
-        response = await _read_again_if_transient(functools.partial(client.workflow_service.list_namespaces, request))
+        response = await _ask(functools.partial(client.workflow_service.list_namespaces, request))
         names += [n.namespace_info.name for n in response.namespaces
                   if not registered_only or n.namespace_info.state == NamespaceState.NAMESPACE_STATE_REGISTERED]
         token = response.next_page_token
@@ -241,7 +224,8 @@ async def list_namespaces(client: Client, *, registered_only: bool = True) -> li
 
 
 async def find_endpoint(client: Client, name: str) -> EndpointInfo | None:
-    response = await client.operator_service.list_nexus_endpoints(ListNexusEndpointsRequest(name=name))
+    response = await _ask(functools.partial(client.operator_service.list_nexus_endpoints,
+                                            ListNexusEndpointsRequest(name=name)))
     for endpoint in response.endpoints:
         if endpoint.spec.name == name:
             return _info(endpoint)
@@ -252,9 +236,8 @@ async def list_endpoints(client: Client) -> EndpointTable:
     table = EndpointTable()
     token = b""
     while True:
-        response = await client.operator_service.list_nexus_endpoints(
-            ListNexusEndpointsRequest(page_size=100, next_page_token=token)
-        )
+        response = await _ask(functools.partial(client.operator_service.list_nexus_endpoints,
+                                                ListNexusEndpointsRequest(page_size=100, next_page_token=token)))
         table.extend(_info(e) for e in response.endpoints)
         token = response.next_page_token
         if not token:
@@ -287,14 +270,16 @@ async def ensure_endpoint(client: Client, name: str, *, namespace: str, task_que
 async def _create_or_update(client: Client, spec: EndpointSpec) -> EndpointInfo:
     existing = await find_endpoint(client, spec.name)
     if existing is None:
-        created = await client.operator_service.create_nexus_endpoint(CreateNexusEndpointRequest(spec=spec))
+        created = await _ask(functools.partial(client.operator_service.create_nexus_endpoint,
+                                                      CreateNexusEndpointRequest(spec=spec)))
         return _info(created.endpoint, "created")
     wanted = _info(Endpoint(spec=spec))
     if (existing.namespace, existing.task_queue, existing.description) == (
             wanted.namespace, wanted.task_queue, wanted.description):
         return replace(existing, change="unchanged")
-    response = await client.operator_service.update_nexus_endpoint(
-        UpdateNexusEndpointRequest(id=existing.id, version=existing.version, spec=spec))
+    response = await _ask(functools.partial(client.operator_service.update_nexus_endpoint,
+                                            UpdateNexusEndpointRequest(id=existing.id, version=existing.version,
+                                                                       spec=spec)))
     return _info(response.endpoint, "updated")
 
 
@@ -304,8 +289,8 @@ async def delete_endpoint(client: Client, name: str) -> bool:
     if existing is None:
         return False
     try:
-        await client.operator_service.delete_nexus_endpoint(
-            DeleteNexusEndpointRequest(id=existing.id, version=existing.version))
+        await _ask(functools.partial(client.operator_service.delete_nexus_endpoint,
+                                     DeleteNexusEndpointRequest(id=existing.id, version=existing.version)))
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             return False

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import importlib
 import json
 import os
@@ -117,6 +118,7 @@ async def _remove_check_names(lab: Any) -> None:
     hundreds of checks do not leave hundreds of namespaces on the learner's server."""
     from temporalio.api.operatorservice.v1 import DeleteNamespaceRequest
 
+    from nexus_lab.connection import ask_again_if_transient
     from nexus_lab.registry import list_namespaces
 
     for endpoint in await lab.endpoints():
@@ -125,7 +127,8 @@ async def _remove_check_names(lab: Any) -> None:
     for name in await list_namespaces(lab.client()):
         if lab.scope.owns(name):
             with contextlib.suppress(Exception):  # already being deleted
-                await lab.client().operator_service.delete_namespace(DeleteNamespaceRequest(namespace=name))
+                await ask_again_if_transient(functools.partial(
+                    lab.client().operator_service.delete_namespace, DeleteNamespaceRequest(namespace=name)))
 
 
 async def _connect_for_check(address: str) -> Any:

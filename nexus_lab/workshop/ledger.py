@@ -9,6 +9,7 @@ and the time is the event's, written by the server.
 
 from __future__ import annotations
 
+import functools
 import json
 import urllib.parse
 from dataclasses import asdict, dataclass, field
@@ -24,6 +25,7 @@ from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryRequest
 from temporalio.service import RPCError
 
 from nexus_lab.config import lab_home
+from nexus_lab.connection import ask_again_if_transient
 from nexus_lab.course.progress import atomic_write_text
 from nexus_lab.workshop.contract import (
     CLASSROOM_ENDPOINT,
@@ -113,7 +115,8 @@ async def _scheduled_event(client: Client, namespace: str, workflow_id: str, run
         namespace=namespace, execution=WorkflowExecution(workflow_id=workflow_id, run_id=run_id))
     while True:
         try:
-            page = await client.workflow_service.get_workflow_execution_history(request)
+            page = await ask_again_if_transient(
+                functools.partial(client.workflow_service.get_workflow_execution_history, request))
         except RPCError:
             return None
         for event in page.history.events:
