@@ -48,6 +48,7 @@ def unique():
 # shows both tiers.
 SERVER_FIXTURES = {"lab", "check_server"}
 _tier_seconds: dict[str, float] = {"fast": 0.0, "server": 0.0}
+_folder_seconds: dict[str, float] = {}
 _session = {"start": 0.0}
 
 
@@ -69,6 +70,8 @@ def pytest_sessionstart(session):
 def pytest_runtest_logreport(report):
     tier = "server" if "server" in report.keywords else "fast"
     _tier_seconds[tier] += report.duration
+    folder = report.nodeid.split("::")[0].rsplit("/", 1)[0]
+    _folder_seconds[folder] = _folder_seconds.get(folder, 0.0) + report.duration
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
@@ -81,3 +84,5 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     write(f"fast tier (no server)   {_tier_seconds['fast']:7.1f} s of test time")
     write(f"server tier             {_tier_seconds['server']:7.1f} s of test time")
     write(f"wall clock              {time.monotonic() - _session['start']:7.1f} s")
+    for folder, seconds in sorted(_folder_seconds.items(), key=lambda kv: -kv[1]):
+        write(f"  {folder:<22}{seconds:7.1f} s")
