@@ -173,10 +173,10 @@ def client_for_namespace(base: Client, namespace: str) -> Client:
 
 
 TRANSIENT_STATUSES = (RPCStatusCode.CANCELLED, RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED)
-"""Answers that say nothing about the request itself. The server recycles its client connections
-(seen: one of three replaced within two idle minutes); a request sent on one as it closes ends
-CANCELLED "operation was canceled" on the client side (a CI run lost its classroom endpoint so),
-and a busy dev server gives up on some reads (seen while it reclaimed hundreds of namespaces)."""
+"""Answers that say nothing about the request itself. A client's connections get replaced (seen: one
+of three within two idle minutes); a request sent on one as it goes ends CANCELLED "operation was
+canceled" on the client side (a CI run lost its classroom endpoint so), and a busy dev server gives up
+on some reads (seen while it reclaimed hundreds of namespaces). See docs/nexus-facts.md."""
 
 
 def is_transient(err: RPCError) -> bool:
