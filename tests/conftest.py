@@ -44,8 +44,8 @@ def unique():
 # --- tiers ------------------------------------------------------------------------------------------
 # The fast tier (`pytest -m fast`: no server, no kernel, no child process; ≤ 20 s in all) is what a module
 # or test declares with `pytest.mark.no_server`, minus any test that uses a server fixture (directly or
-# through another fixture) or is marked `slow`; everything else is the server tier (`-m server`). The time table at the end
-# shows both tiers.
+# through another fixture) or is marked `slow`; everything else is the server tier (`-m server`). The time
+# table at the end shows both tiers, then the test time of each folder (where a slow suite spends it).
 SERVER_FIXTURES = {"lab", "check_server"}
 _tier_seconds: dict[str, float] = {"fast": 0.0, "server": 0.0}
 _folder_seconds: dict[str, float] = {}

@@ -25,7 +25,6 @@ from nexus_lab._watchdog import die_with_parent
 from nexus_lab.checker import zygote
 from nexus_lab.checker.context import MARK, _display, patience
 from nexus_lab.checker.results import ERROR, MAX_RESULT_BYTES, CheckResult, TestOutcome, capped
-from nexus_lab.checker.zygote import ForkedChild
 
 KILL_GRACE_S = 2.0     # the child stops itself at the timeout; the parent kills it this much later
 
@@ -60,7 +59,7 @@ def run_check_process(exercise: Any, path: Path, address: str, *, timeout: float
 
 
 def _start_child(argv: list[str], stderr: IO[str], stderr_path: Path, cwd: Path | None,
-                 env: dict[str, str]) -> subprocess.Popen | ForkedChild:
+                 env: dict[str, str]) -> subprocess.Popen | zygote.ForkedChild:
     """Forked from the warm zygote where it can serve (no interpreter start-up, ~0.4 s less per
     check), else a fresh ``python -m nexus_lab.checker.child``."""
     if zygote.usable():
@@ -83,7 +82,7 @@ def _spawn_child(command: list[str], stderr: IO[str], cwd: Path | None, env: dic
                             cwd=cwd, env=env, start_new_session=True, preexec_fn=preexec)
 
 
-def kill_group(proc: subprocess.Popen | ForkedChild) -> None:
+def kill_group(proc: subprocess.Popen | zygote.ForkedChild) -> None:
     """SIGKILL the child's process group (the child and everything it started) and reap the child."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
@@ -101,7 +100,7 @@ def _read_result(out: Path) -> CheckResult | None:
         return None
 
 
-def _killed(exercise: Any, proc: subprocess.Popen | ForkedChild, stderr_path: Path, path: Path, timeout: float,
+def _killed(exercise: Any, proc: subprocess.Popen | zygote.ForkedChild, stderr_path: Path, path: Path, timeout: float,
             started: float) -> CheckResult:
     """Kill a child that did not stop by itself, saying where the learner's code was stuck."""
     with contextlib.suppress(ProcessLookupError):
